@@ -1,0 +1,227 @@
+"""Command line: open the app, or answer one SQL query headless and exit.
+
+Headless mode (`--sql`) imports only the data layer, never Textual, so a script or an SSH
+one-liner does not pay for the UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import decimal
+import json
+import sys
+import uuid
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+FORMATS = ("table", "csv", "json", "jsonl")
+
+# C1 controls and bidi/format characters that json.dumps(ensure_ascii=False) leaves raw; a
+# terminal would act on them. Escaping keeps the JSON valid and the bytes inert.
+_JSON_UNSAFE = {c: f"\\u{c:04x}" for c in [*range(0x7F, 0xA0), 0x200B, 0x200C, 0x200D, 0x200E,
+                                           0x200F, *range(0x202A, 0x202F), 0x2028, 0x2029,
+                                           *range(0x2066, 0x206A), 0xFEFF]}
+
+
+def demo_path() -> Path:
+    """The sample download that ships inside the package (`trailtui --demo`)."""
+    return Path(str(resources.files("trailtui") / "samples" / "demo_event_history.json.gz"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="trailtui",
+        description="Investigate AWS CloudTrail events: console Event history downloads "
+        "(.json, .json.gz), S3 trail folders (AWSLogs/...), NDJSON, lookup-events output "
+        "and the console CSV.",
+        epilog="examples:\n"
+        "  trailtui event_history.json\n"
+        "  trailtui 'event_history*.json' AWSLogs/\n"
+        "  trailtui event_history.json --sql \"SELECT actor, count(*) FROM events "
+        "GROUP BY ALL ORDER BY 2 DESC\"\n\n"
+        "tables: events, cloudtrail_events, cloudtrail_logs.cloudtrail_partitioned",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files, folders (searched recursively) or glob patterns")
+    p.add_argument("--sql", metavar="QUERY",
+                   help="run QUERY over the loaded events, print the result and exit")
+    p.add_argument("--format", choices=FORMATS, default="table",
+                   help="output of --sql: table (default), csv, json (one array) or jsonl")
+    p.add_argument("--no-cache", action="store_true",
+                   help="do not read or write the cache of loaded files")
+    p.add_argument("--demo", action="store_true",
+                   help="open the sample download that ships with trailtui")
+    p.add_argument("--local-time", action="store_true",
+                   help="show times in the local time zone (default: UTC, as CloudTrail)")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.version:
+        from trailtui import __version__
+
+        print(f"trailtui {__version__}")
+        return 0
+    paths: list[str] = list(args.paths)
+    if args.demo:
+        paths.append(str(demo_path()))
+    if args.sql is not None:
+        return headless(paths, args.sql, args.format, cache=not args.no_cache)
+    from trailtui.app import TrailApp  # the UI is imported only when it is used
+
+    app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time)
+    app.run()
+    return app.return_code or 0
+
+
+def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
+             out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+    """Load, run one query, print it whole. 0 ok, 1 query failed, 2 nothing could be loaded."""
+    import duckdb
+
+    from trailtui.data.store import EventStore
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if not paths:
+        print("trailtui: --sql needs at least one PATH to load", file=err)
+        return 2
+    store = EventStore(cache=cache)
+    try:
+        report = store.load(paths)
+        for msg in report.messages():
+            print(f"trailtui: {msg}", file=err)
+        if store.event_count() == 0:
+            print("trailtui: no events could be loaded", file=err)
+            return 2
+        cur = store.cursor()
+        try:
+            result = cur.execute(sql)
+            if result.description is None:
+                columns: list[str] = []
+                types: list[str] = []
+                rows: list[tuple[Any, ...]] = []
+            else:
+                columns = [d[0] for d in result.description]
+                types = [str(d[1]) for d in result.description]
+                rows = result.fetchall()
+        except duckdb.Error as exc:
+            print(f"trailtui: query failed: {exc}", file=err)
+            return 1
+        write_result(out, fmt, columns, types, rows)
+        out.flush()
+        problem = store.save_cache()
+        if problem:
+            print(f"trailtui: {problem}", file=err)
+        return 0
+    finally:
+        store.close()
+
+
+def plain(value: Any) -> Any:
+    """A DuckDB value as JSON data: timestamps in CloudTrail's own UTC format."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.strftime("%Y-%m-%dT%H:%M:%S") + (
+            f".{value.microsecond:06d}" if value.microsecond else "") + "Z"
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def _json_value(value: Any, type_name: str) -> Any:
+    if type_name == "JSON" and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return plain(value)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False).translate(_JSON_UNSAFE)
+
+
+def text_cell(value: Any) -> str:
+    """One value as text for table and CSV output, nothing cut."""
+    if value is None:
+        return ""
+    value = plain(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def write_result(out: IO[str], fmt: str, columns: list[str], types: list[str],
+                 rows: list[tuple[Any, ...]]) -> None:
+    if fmt == "json":
+        out.write("[")
+        for i, row in enumerate(rows):
+            obj = {c: _json_value(v, t) for c, t, v in zip(columns, types, row, strict=True)}
+            out.write(("," if i else "") + "\n" + _dumps(obj))
+        out.write("\n]\n" if rows else "]\n")
+    elif fmt == "jsonl":
+        for row in rows:
+            obj = {c: _json_value(v, t) for c, t, v in zip(columns, types, row, strict=True)}
+            out.write(_dumps(obj) + "\n")
+    elif fmt == "csv":
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(columns)
+        for row in rows:
+            w.writerow([text_cell(v) for v in row])
+    else:
+        _write_table(out, columns, [[text_cell(v) for v in row] for row in rows])
+
+
+def _write_table(out: IO[str], columns: list[str], rows: list[list[str]]) -> None:
+    """An aligned text table with every value whole (no "40 shown", no cut cells).
+
+    Control characters are made visible: a terminal must never act on CloudTrail text.
+    """
+    from trailtui.sanitize import safe_text  # Textual-free, like this module
+
+    try:
+        from rich.cells import cell_len
+    except ImportError:  # pragma: no cover - rich comes with textual
+        cell_len = len
+
+    head = [safe_text(c) for c in columns]
+    body = [[safe_text(v) for v in row] for row in rows]
+    widths = [cell_len(h) for h in head]
+    for row in body:
+        for i, v in enumerate(row):
+            widths[i] = max(widths[i], cell_len(v))
+
+    def line(cells: list[str]) -> str:
+        return " │ ".join(c + " " * (w - cell_len(c)) for c, w in zip(cells, widths, strict=True))
+
+    out.write(line(head).rstrip() + "\n")
+    out.write("─┼─".join("─" * w for w in widths) + "\n")
+    for row in body:
+        out.write(line(row).rstrip() + "\n")
+    n = len(rows)
+    out.write(f"({n:,} row{'s' if n != 1 else ''})\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,604 @@
+"""Turn whatever the user points at into clean NDJSON chunks that DuckDB reads in parallel.
+
+Every input shape (console `{"Records":[...]}` downloads of any size, S3 trail trees, bare
+arrays, NDJSON incl. Logstash exports, `lookup-events` output, EventBridge envelopes, the
+console CSV) is normalised here into one record per line. msgspec splits a 330 MB document into
+raw byte slices without building Python objects (0.25 s); DuckDB then parses the lines with an
+explicit schema on every core. See research/perf.md for why this beats `read_json` + `unnest`.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import gzip
+import io
+import json
+import mmap
+import os
+import re
+import zlib
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+# File endings a folder walk picks up. Anything named on the command line is tried whatever its
+# name: the content decides (Stratus `.json` files are arrays, OTRF's `.json` is NDJSON).
+EVENT_SUFFIXES = (".json", ".json.gz", ".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz", ".csv", ".gz")
+
+_EVENT_KEYS = frozenset(
+    {"eventVersion", "eventTime", "eventName", "eventSource", "eventID", "userIdentity",
+     "eventType", "awsRegion", "@timestamp", "eventname", "eventsource", "eventtime"}
+)
+_S3_PATH = re.compile(
+    r"AWSLogs/(?:(?P<org>o-[a-z0-9]+)/)?(?P<acct>\d{12})/CloudTrail(?P<kind>-Digest|-Insight)?/"
+    r"(?P<region>[a-z0-9-]+)/(?:(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/)?"
+)
+FIRST_CHUNK_RECORDS = 5000
+# Files with fewer records share a chunk with their neighbours (S3 trees: many tiny files).
+SMALL_FILE_RECORDS = 50_000
+
+
+class InputError(Exception):
+    """A file that cannot be loaded; the message names the file and says what is wrong."""
+
+
+class NoEvents(InputError):
+    """A readable file that holds no CloudTrail events (digest files, other JSON)."""
+
+
+@dataclass
+class Chunk:
+    """One NDJSON file of records written for DuckDB, and the byte offset of every line."""
+
+    path: Path
+    offsets: array  # type: ignore[type-arg]  # array('q'): start of each line, then the end
+    count: int
+
+
+@dataclass
+class ChunkPart:
+    """The lines of a chunk that came from one input file (small files share a chunk)."""
+
+    first_line: int
+    count: int
+    source: FileRecords
+
+
+@dataclass
+class Expanded:
+    """The files found under the user's paths, and one message per path that gave nothing."""
+
+    files: list[Path]
+    problems: list[str]
+
+
+def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
+    """Resolve files, folders (recursively) and globs into a sorted, de-duplicated file list."""
+    files: list[Path] = []
+    problems: list[str] = []
+    for raw in paths:
+        text = os.fspath(raw)
+        p = Path(text).expanduser()
+        if p.is_file():
+            files.append(p)
+        elif p.is_dir():
+            found = sorted(_walk(p))
+            if not found:
+                problems.append(f"{text}: folder holds no .json, .json.gz, .ndjson or .csv files")
+            files.extend(found)
+        elif any(ch in text for ch in "*?["):
+            matched = sorted(Path(m) for m in glob.glob(os.path.expanduser(text), recursive=True))
+            hits = [m for m in matched if m.is_file()]
+            for m in matched:
+                if m.is_dir():
+                    hits.extend(sorted(_walk(m)))
+            if not hits:
+                problems.append(f"{text}: no file matches this pattern")
+            files.extend(hits)
+        else:
+            problems.append(f"{text}: no such file or folder")
+    seen: set[Path] = set()
+    unique: list[Path] = []
+    for f in files:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return Expanded(unique, problems)
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in names:
+            if name.startswith("."):
+                continue
+            if name.lower().endswith(EVENT_SUFFIXES):
+                yield Path(root) / name
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Athena's partition values, read from an S3 key AWSLogs/<acct>/CloudTrail/<region>/<y>/<m>/<d>/."""
+
+    kind: str | None = None  # "CloudTrail", "Digest", "Insight"; None when not an S3 path
+    account: str | None = None
+    region: str | None = None
+    year: str | None = None
+    month: str | None = None
+    day: str | None = None
+
+
+def path_partition(path: Path) -> Partition:
+    """The partition of an S3 trail path (organisation trails add an o-xxxx/ level)."""
+    m = _S3_PATH.search(path.as_posix())
+    if not m:
+        return Partition()
+    kind = (m.group("kind") or "").lstrip("-") or "CloudTrail"
+    return Partition(kind, m.group("acct"), m.group("region"), m.group("y"), m.group("m"),
+                     m.group("d"))
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+class _Doc(msgspec.Struct):
+    """The top-level object of a JSON document; only what tells its shape is decoded."""
+
+    Records: list[msgspec.Raw] | None = None
+    Events: list[msgspec.Raw] | None = None
+    digestStartTime: Any = None
+    logFiles: Any = None
+
+
+class _Probe(msgspec.Struct):
+    """Keys that tell a CloudTrail record from other JSON, and the wrappers around one."""
+
+    eventVersion: Any = None
+    eventTime: Any = None
+    eventName: Any = None
+    eventSource: Any = None
+    eventID: Any = None
+    userIdentity: Any = None
+    timestamp: Any = msgspec.field(default=None, name="@timestamp")
+    eventname: Any = None
+    CloudTrailEvent: Any = None
+    detail: Any = None
+    detail_type: Any = msgspec.field(default=None, name="detail-type")
+    digestStartTime: Any = None
+
+    def is_event(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.eventVersion, self.eventTime, self.eventName, self.eventSource,
+                      self.eventID, self.timestamp, self.eventname)
+        )
+
+
+class _LookupEvent(msgspec.Struct):
+    CloudTrailEvent: str | None = None
+
+
+class _Envelope(msgspec.Struct):
+    detail: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+
+
+def read_bytes(path: Path) -> bytes | mmap.mmap:
+    """The file's bytes: gzip decompressed, plain files memory-mapped (no copy of 330 MB)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    if size == 0:
+        raise InputError(f"{path}: empty file")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(2)
+            if head == b"\x1f\x8b":
+                fh.seek(0)
+                try:
+                    data = gzip.decompress(fh.read())
+                except (OSError, EOFError, zlib.error) as exc:
+                    raise InputError(f"{path}: broken gzip file ({exc})") from exc
+                if not data.strip():
+                    raise InputError(f"{path}: empty file (after gunzip)")
+                return data
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def _first_byte(data: bytes | mmap.mmap) -> tuple[int, bytes]:
+    """Index and value of the first non-whitespace byte, skipping a UTF-8 BOM."""
+    start = 3 if data[:3] == b"\xef\xbb\xbf" else 0
+    limit = min(len(data), start + 4096)
+    for i in range(start, limit):
+        b = data[i : i + 1]
+        if b not in b" \t\r\n":
+            return i, b
+    return -1, b""
+
+
+def _looks_binary(data: bytes | mmap.mmap) -> bool:
+    head = bytes(data[:4096])
+    if b"\x00" in head:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(head) - 4  # a cut multi-byte character at the end is fine
+    return False
+
+
+def classify(records: Sequence[msgspec.Raw], path: Path) -> str:
+    """'plain', 'lookup' or 'eventbridge' from a sample of records; NoEvents if none is an event."""
+    dec = msgspec.json.Decoder(_Probe)
+    digest = False
+    step = max(1, len(records) // 50)
+    for rec in records[::step][:60]:
+        if bytes(memoryview(rec)[:1]) != b"{":
+            continue
+        try:
+            probe = dec.decode(rec)
+        except msgspec.DecodeError:
+            continue
+        if probe.CloudTrailEvent is not None:
+            return "lookup"
+        if probe.detail is not None and probe.detail_type is not None:
+            return "eventbridge"
+        if probe.is_event():
+            return "plain"
+        digest = digest or probe.digestStartTime is not None
+    if digest:
+        raise NoEvents(f"{path}: CloudTrail digest file (no events), skipped")
+    raise NoEvents(f"{path}: JSON that holds no CloudTrail events")
+
+
+Record = bytes | memoryview
+
+
+def _unwrap(records: list[msgspec.Raw], kind: str, path: Path, notes: list[str]) -> list[Record]:
+    """Records as plain CloudTrail JSON objects; wrappers removed, non-objects dropped (noted).
+
+    Plain records stay zero-copy views into the input (a 330 MB download is not copied).
+    """
+    out: list[Record] = []
+    dropped = 0
+    if kind == "lookup":
+        dec = msgspec.json.Decoder(_LookupEvent)
+        for rec in records:
+            try:
+                inner = dec.decode(rec).CloudTrailEvent
+            except msgspec.DecodeError:
+                inner = None
+            if inner and inner.lstrip().startswith("{"):
+                out.append(inner.encode("utf-8"))
+            else:
+                dropped += 1
+    elif kind == "eventbridge":
+        env = msgspec.json.Decoder(_Envelope)
+        for rec in records:
+            try:
+                detail = env.decode(rec).detail
+            except msgspec.DecodeError:
+                detail = msgspec.Raw()
+            if len(detail) and bytes(memoryview(detail)[:1]) == b"{":
+                out.append(bytes(detail))
+            else:
+                dropped += 1
+    else:
+        for rec in records:
+            mv = memoryview(rec)
+            if len(mv) and mv[0] == 0x7B:  # '{'
+                out.append(mv)
+            else:
+                dropped += 1
+    if dropped:
+        notes.append(f"{path}: {dropped:,} items are not event objects, skipped")
+    return out
+
+
+def _split_lines(data: bytes | mmap.mmap, path: Path, notes: list[str]) -> list[msgspec.Raw]:
+    """NDJSON: one JSON value per line; lines that are not JSON are skipped and counted."""
+    raw_dec = msgspec.json.Decoder(msgspec.Raw)
+    out: list[msgspec.Raw] = []
+    bad = 0
+    first_bad = 0
+    view = memoryview(data)
+    size = len(data)
+    pos = 0
+    n = 0
+    while pos < size:
+        end = data.find(b"\n", pos)
+        if end < 0:
+            end = size
+        n += 1
+        line = view[pos : end - 1 if end > pos and data[end - 1 : end] == b"\r" else end]
+        pos = end + 1
+        if not bytes(line[:1]).strip() and not bytes(line).strip():
+            continue
+        try:
+            out.append(raw_dec.decode(line))
+        except msgspec.DecodeError:
+            bad += 1
+            first_bad = first_bad or n
+    if bad:
+        notes.append(f"{path}: {bad:,} lines are not valid JSON (first at line {first_bad}), skipped")
+    return out
+
+
+def decode_records(
+    data: bytes | mmap.mmap, path: Path, notes: list[str]
+) -> tuple[str, list[Record]]:
+    """Find the records in any JSON shape. Returns (shape name, records as JSON object bytes)."""
+    start, first = _first_byte(data)
+    if start < 0:
+        raise InputError(f"{path}: empty file (only white space)")
+    if first == b"[":
+        try:
+            records = msgspec.json.decode(data, type=list[msgspec.Raw])
+        except msgspec.DecodeError as exc:
+            raise InputError(f"{path}: truncated or invalid JSON array ({exc})") from exc
+        if not records:
+            raise NoEvents(f"{path}: empty JSON array, no events")
+        kind = classify(records, path)
+        return ("JSON array" if kind == "plain" else kind), _unwrap(records, kind, path, notes)
+    if first != b"{":
+        raise InputError(f"{path}: not JSON, NDJSON, CSV or gzip, so not a CloudTrail file")
+    try:
+        doc = msgspec.json.decode(data, type=_Doc)
+    except msgspec.DecodeError as exc:
+        if "trailing characters" not in str(exc):
+            if b"\n" in data[start : start + (1 << 20)]:
+                # Maybe NDJSON whose last line was cut: keep every line that parses.
+                records = _split_lines(data, path, notes)
+                if len(records) > 1:
+                    kind = classify(records, path)
+                    return "NDJSON", _unwrap(records, kind, path, notes)
+            raise InputError(f"{path}: truncated or invalid JSON ({exc})") from exc
+        records = _split_lines(data, path, notes)
+        kind = classify(records, path)
+        label = {"plain": "NDJSON", "lookup": "lookup-events output", "eventbridge": "EventBridge"}
+        return label[kind], _unwrap(records, kind, path, notes)
+    except msgspec.ValidationError:
+        doc = _Doc()  # e.g. "Records": null or a string: not a download, maybe one event
+    if doc.Records is not None:
+        if not doc.Records:
+            raise NoEvents(f"{path}: \"Records\" is empty, no events")
+        kind = classify(doc.Records, path)
+        return "Records", _unwrap(doc.Records, kind, path, notes)
+    if doc.Events is not None:
+        if not doc.Events:
+            raise NoEvents(f"{path}: \"Events\" is empty, no events")
+        return "lookup-events output", _unwrap(doc.Events, "lookup", path, notes)
+    if doc.digestStartTime is not None or doc.logFiles is not None:
+        raise NoEvents(f"{path}: CloudTrail digest file (no events), skipped")
+    single = [msgspec.json.decode(bytes(data[start:]).rstrip(), type=msgspec.Raw)]
+    kind = classify(single, path)
+    return "single event", _unwrap(single, kind, path, notes)
+
+
+# --- the console CSV -----------------------------------------------------------------------
+
+# Console "Download events -> CSV" header names -> CloudTrail fields. Matched by name, not
+# position: the download follows the columns the console shows.
+CSV_COLUMNS = {
+    "event id": "eventID",
+    "event time": "eventTime",
+    "user name": "userIdentity.userName",
+    "aws access key": "userIdentity.accessKeyId",
+    "event name": "eventName",
+    "event source": "eventSource",
+    "aws region": "awsRegion",
+    "source ip address": "sourceIPAddress",
+    "user agent": "userAgent",
+    "error code": "errorCode",
+    "error message": "errorMessage",
+    "resources": "resources",
+    "request id": "requestID",
+    "read-only": "readOnly",
+    "event type": "eventType",
+    "recipient account id": "recipientAccountId",
+    "event category": "eventCategory",
+}
+
+
+def csv_records(data: bytes | mmap.mmap, path: Path, notes: list[str]) -> list[Record]:
+    """Rows of the console's CSV download as CloudTrail-shaped JSON records."""
+    text = bytes(data).decode("utf-8-sig", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise InputError(f"{path}: empty CSV file") from exc
+    names = [h.strip().lower() for h in header]
+    if "event time" not in names or "event name" not in names:
+        shown = ", ".join(h.strip() for h in header[:8])
+        raise InputError(
+            f"{path}: a CSV, but not the CloudTrail console's download (its columns are {shown}"
+            f"{', ...' if len(header) > 8 else ''}; expected Event time, Event name, ...)"
+        )
+    mapping = [(i, CSV_COLUMNS.get(n)) for i, n in enumerate(names)]
+    enc = msgspec.json.Encoder()
+    out: list[Record] = []
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        rec: dict[str, Any] = {}
+        ident: dict[str, str] = {}
+        for i, target in mapping:
+            if target is None or i >= len(row) or row[i] == "":
+                continue
+            value = row[i]
+            if target.startswith("userIdentity."):
+                ident[target.split(".", 1)[1]] = value
+            elif target == "resources":
+                try:
+                    parsed = json.loads(value)
+                except ValueError:
+                    parsed = value
+                rec["resources"] = parsed
+            else:
+                rec[target] = value
+        if ident:
+            if ident.get("userName") == "root":
+                ident["type"] = "Root"
+            rec["userIdentity"] = ident
+        out.append(enc.encode(rec))
+    if not out:
+        raise NoEvents(f"{path}: CSV has a header but no rows")
+    notes.append(
+        f"{path}: console CSV download: it lacks the full record (no requestParameters, "
+        "responseElements or identity details); download JSON for those"
+    )
+    return out
+
+
+# --- writing chunks ------------------------------------------------------------------------
+
+
+def write_chunk(parts: Sequence[tuple[Sequence[Record], bool]], dest: Path) -> Chunk:
+    """Write records one per line; each part says whether its records may hold raw newlines.
+
+    Raw newlines inside a record are JSON white space and become spaces. Compact input has
+    none, so the per-record search (which would touch every byte twice) is skipped for it.
+    """
+    offsets = array("q", [0])
+    pos = 0
+    count = 0
+    with dest.open("wb") as out:
+        for records, multiline in parts:
+            for begin in range(0, len(records), 8192):
+                batch: list[Record] = []
+                for rec in records[begin : begin + 8192]:
+                    if multiline:
+                        text = bytes(rec)
+                        if b"\n" in text or b"\r" in text:
+                            rec = text.replace(b"\r", b" ").replace(b"\n", b" ")
+                    batch.append(rec)
+                    pos += len(rec) + 1
+                    offsets.append(pos)
+                out.write(b"\n".join(batch) + b"\n")
+                count += len(batch)
+    return Chunk(dest, offsets, count)
+
+
+@dataclass
+class FileRecords:
+    """The records of one input file, ready to be written into a chunk."""
+
+    source: Path
+    kind: str
+    records: list[Record]
+    notes: list[str]
+    partition: Partition
+    bytes_in: int
+    multiline: bool
+    _keep: Any = None  # the buffer the records point into (an mmap), closed by `release`
+
+    def release(self) -> None:
+        self.records = []
+        buf, self._keep = self._keep, None
+        if isinstance(buf, mmap.mmap):
+            try:
+                buf.close()
+            except BufferError:
+                pass  # a view is still alive; the map closes when it is collected
+
+
+_LOWER_KEYS = {k.lower(): k for k in (
+    "eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion",
+    "sourceIPAddress", "userAgent", "errorCode", "errorMessage", "requestParameters",
+    "responseElements", "additionalEventData", "requestID", "eventID", "readOnly", "resources",
+    "eventType", "apiVersion", "managementEvent", "recipientAccountId", "sharedEventID",
+    "vpcEndpointId", "vpcEndpointAccountId", "eventCategory", "serviceEventDetails",
+    "sessionCredentialFromConsole", "tlsDetails", "insightDetails", "type", "principalId",
+    "arn", "accountId", "accessKeyId", "userName", "invokedBy", "sessionContext",
+    "sessionIssuer", "attributes", "creationDate", "mfaAuthenticated", "webIdFederationData",
+    "sourceIdentity", "onBehalfOf", "userId", "identityStoreArn", "credentialId",
+)}
+_LOWER_MARKERS = (b'"eventname"', b'"eventtime"', b'"eventsource"', b'"useridentity"')
+
+
+def _canonical_keys(obj: Any, depth: int = 0) -> Any:
+    """Rename all-lower-case CloudTrail keys (some exporters lower-case everything)."""
+    if not isinstance(obj, dict) or depth > 3:
+        return obj
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        canon = _LOWER_KEYS.get(key, key) if key.islower() else key
+        if canon != key and canon in obj:
+            canon = key  # both spellings present: keep each as it is
+        sub = value if key in ("requestParameters", "responseElements") else _canonical_keys(
+            value, depth + 1)
+        out[canon] = sub
+    return out
+
+
+def _fix_lowercase(records: list[Record], data: Any, path: Path, notes: list[str]) -> None:
+    """Rewrite, in place, the records whose CloudTrail keys are all lower case."""
+    if not any(data.find(m) != -1 for m in _LOWER_MARKERS):
+        return
+    fixed = 0
+    for i, rec in enumerate(records):
+        text = bytes(rec)
+        if any(m in text for m in _LOWER_MARKERS):
+            try:
+                obj = json.loads(text)
+            except ValueError:
+                continue
+            records[i] = json.dumps(_canonical_keys(obj), ensure_ascii=False).encode("utf-8")
+            fixed += 1
+    if fixed:
+        notes.append(
+            f"{path}: {fixed:,} records use all-lower-case keys (eventname, ...); "
+            "read under CloudTrail's names"
+        )
+
+
+def read_file(path: Path) -> FileRecords:
+    """Read one input file into records; InputError/NoEvents say why it gave none."""
+    part = path_partition(path)
+    if part.kind == "Digest":
+        raise NoEvents(f"{path}: CloudTrail digest file (no events), skipped")
+    data = read_bytes(path)
+    ok = False
+    try:
+        notes: list[str] = []
+        start, first = _first_byte(data)
+        if first in (b"{", b"["):
+            kind, records = decode_records(data, path, notes)
+        elif _looks_binary(data):
+            raise InputError(
+                f"{path}: binary data, not a CloudTrail JSON, NDJSON, CSV or gzip file")
+        elif start >= 0 and b"," in bytes(data[start : start + 4096]).split(b"\n", 1)[0]:
+            kind, records = "console CSV", csv_records(data, path, notes)
+        elif start < 0:
+            raise InputError(f"{path}: empty file (only white space)")
+        else:
+            raise InputError(f"{path}: not JSON, NDJSON, CSV or gzip, so not a CloudTrail file")
+        if not records:
+            raise NoEvents(f"{path}: no CloudTrail events in it")
+        if kind != "console CSV":
+            _fix_lowercase(records, data, path, notes)
+        if part.kind == "Insight":
+            kind = "Insights " + kind
+        body_end = len(data.rstrip()) if isinstance(data, bytes) else len(data) - 2
+        begin = max(start, 0)
+        multiline = kind not in ("NDJSON", "console CSV") and (
+            data.find(b"\n", begin, max(body_end, 0)) != -1
+            or data.find(b"\r", begin, max(body_end, 0)) != -1
+        )
+        ok = True
+        return FileRecords(path, kind, records, notes, part, len(data), multiline, data)
+    finally:
+        if not ok and isinstance(data, mmap.mmap):
+            try:
+                data.close()
+            except BufferError:
+                pass
