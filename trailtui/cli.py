@@ -87,6 +87,7 @@ def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
     import duckdb
 
     from trailtui.data.store import EventStore
+    from trailtui.sanitize import safe_multiline, safe_text  # Textual-free
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -96,8 +97,10 @@ def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
     store = EventStore(cache=cache)
     try:
         report = store.load(paths)
+        # Messages can quote file content (a CSV header) and DuckDB errors quote values
+        # (`Could not convert string '...'`): never let those control the terminal.
         for msg in report.messages():
-            print(f"trailtui: {msg}", file=err)
+            print(f"trailtui: {safe_text(msg)}", file=err)
         if store.event_count() == 0:
             print("trailtui: no events could be loaded", file=err)
             return 2
@@ -111,18 +114,34 @@ def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
             else:
                 columns = [d[0] for d in result.description]
                 types = [str(d[1]) for d in result.description]
+                if _TIMESTAMPTZ in types:
+                    # DuckDB's Python client needs pytz to fetch a TIMESTAMPTZ; the session is
+                    # UTC, so the same values as TIMESTAMPs print identically (with a Z).
+                    result = cur.execute(_as_utc_timestamps(sql, types))
+                    types = ["TIMESTAMP" if t == _TIMESTAMPTZ else t for t in types]
                 rows = result.fetchall()
         except duckdb.Error as exc:
-            print(f"trailtui: query failed: {exc}", file=err)
+            print(f"trailtui: query failed: {safe_multiline(str(exc))}", file=err)
             return 1
         write_result(out, fmt, columns, types, rows)
         out.flush()
         problem = store.save_cache()
         if problem:
-            print(f"trailtui: {problem}", file=err)
+            print(f"trailtui: {safe_text(problem)}", file=err)
         return 0
     finally:
         store.close()
+
+
+_TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
+
+
+def _as_utc_timestamps(sql: str, types: list[str]) -> str:
+    """`sql` again, with its TIMESTAMPTZ columns (by position) cast to TIMESTAMP."""
+    cols = ", ".join(f"#{i}::TIMESTAMP" if t == _TIMESTAMPTZ else f"#{i}"
+                     for i, t in enumerate(types, start=1))
+    body = sql.strip().rstrip(";").rstrip()
+    return f"SELECT {cols} FROM (\n{body}\n) AS trailtui_query"
 
 
 def plain(value: Any) -> Any:
@@ -185,12 +204,27 @@ def write_result(out: IO[str], fmt: str, columns: list[str], types: list[str],
             obj = {c: _json_value(v, t) for c, t, v in zip(columns, types, row, strict=True)}
             out.write(_dumps(obj) + "\n")
     elif fmt == "csv":
+        # Values stay exact in a file or pipe; on a terminal they are made safe to show.
+        cell = text_cell
+        if _isatty(out):
+            from trailtui.sanitize import safe_multiline
+
+            def cell(value: Any) -> str:
+                return safe_multiline(text_cell(value))
+
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(columns)
+        w.writerow([cell(c) for c in columns])
         for row in rows:
-            w.writerow([text_cell(v) for v in row])
+            w.writerow([cell(v) for v in row])
     else:
         _write_table(out, columns, [[text_cell(v) for v in row] for row in rows])
+
+
+def _isatty(out: IO[str]) -> bool:
+    try:
+        return bool(out.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def _write_table(out: IO[str], columns: list[str], rows: list[list[str]]) -> None:
@@ -198,12 +232,9 @@ def _write_table(out: IO[str], columns: list[str], rows: list[list[str]]) -> Non
 
     Control characters are made visible: a terminal must never act on CloudTrail text.
     """
-    from trailtui.sanitize import safe_text  # Textual-free, like this module
+    from rich.cells import cell_len  # trailtui.sanitize needs rich too
 
-    try:
-        from rich.cells import cell_len
-    except ImportError:  # pragma: no cover - rich comes with textual
-        cell_len = len
+    from trailtui.sanitize import safe_text  # Textual-free, like this module
 
     head = [safe_text(c) for c in columns]
     body = [[safe_text(v) for v in row] for row in rows]

@@ -332,6 +332,65 @@ def _split_lines(data: bytes | mmap.mmap, path: Path, notes: list[str]) -> list[
     return out
 
 
+# Between two JSON values written back to back (`jq '.Records[]'` without -c, or `zcat` of S3
+# trail files): outside a string, `}` followed by `{` only ever separates two values.
+_VALUE_BOUNDARY = re.compile(rb"\}\s*\{")
+_RECORDS_DOC = re.compile(rb"\{\s*\"Records\"\s*:")
+
+
+def _split_concatenated(data: bytes | mmap.mmap, start: int) -> list[msgspec.Raw] | None:
+    """JSON objects written one after another, pretty or not; None if that is not the shape."""
+    raw_dec = msgspec.json.Decoder(msgspec.Raw)
+    view = memoryview(data)
+    out: list[msgspec.Raw] = []
+    begin = start
+    for m in _VALUE_BOUNDARY.finditer(data, start):
+        try:
+            out.append(raw_dec.decode(view[begin : m.start() + 1]))
+        except msgspec.DecodeError:
+            continue  # the `}{` is inside a string: the value goes on
+        begin = m.end() - 1
+    try:
+        out.append(raw_dec.decode(view[begin:]))
+    except msgspec.DecodeError:
+        return None
+    return out
+
+
+def _split_values(
+    data: bytes | mmap.mmap, start: int, path: Path, notes: list[str]
+) -> tuple[list[msgspec.Raw], str]:
+    """Several JSON values in one file: one per line (NDJSON), or back to back.
+
+    Values that are whole `{"Records":[...]}` documents (S3 trail files joined with `zcat`)
+    give their records.
+    """
+    newline = data.find(b"\n", start)
+    first_line = bytes(data[start : newline if newline >= 0 else len(data)]).strip()
+    values: list[msgspec.Raw] | None = None
+    shape = "NDJSON"
+    try:
+        msgspec.json.decode(first_line, type=msgspec.Raw)
+    except msgspec.DecodeError:
+        values = _split_concatenated(data, start)
+        shape = "concatenated JSON"
+    if values is None:
+        values, shape = _split_lines(data, path, notes), "NDJSON"
+    if not values or not _RECORDS_DOC.match(bytes(memoryview(values[0])[:64])):
+        return values, shape
+    records: list[msgspec.Raw] = []
+    for value in values:
+        if _RECORDS_DOC.match(bytes(memoryview(value)[:64])):
+            try:
+                doc = msgspec.json.decode(value, type=_Doc)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                doc = _Doc()
+            records.extend(doc.Records or ())
+        else:
+            records.append(value)
+    return records, "Records"
+
+
 def decode_records(
     data: bytes | mmap.mmap, path: Path, notes: list[str]
 ) -> tuple[str, list[Record]]:
@@ -361,9 +420,9 @@ def decode_records(
                     kind = classify(records, path)
                     return "NDJSON", _unwrap(records, kind, path, notes)
             raise InputError(f"{path}: truncated or invalid JSON ({exc})") from exc
-        records = _split_lines(data, path, notes)
+        records, shape = _split_values(data, start, path, notes)
         kind = classify(records, path)
-        label = {"plain": "NDJSON", "lookup": "lookup-events output", "eventbridge": "EventBridge"}
+        label = {"plain": shape, "lookup": "lookup-events output", "eventbridge": "EventBridge"}
         return label[kind], _unwrap(records, kind, path, notes)
     except msgspec.ValidationError:
         doc = _Doc()  # e.g. "Records": null or a string: not a download, maybe one event
@@ -531,7 +590,8 @@ def _canonical_keys(obj: Any, depth: int = 0) -> Any:
         return obj
     out: dict[str, Any] = {}
     for key, value in obj.items():
-        canon = _LOWER_KEYS.get(key, key) if key.islower() else key
+        name = str(key)  # JSON object keys are always text
+        canon = _LOWER_KEYS.get(name, name) if name.islower() else name
         if canon != key and canon in obj:
             canon = key  # both spellings present: keep each as it is
         sub = value if key in ("requestParameters", "responseElements") else _canonical_keys(
@@ -567,6 +627,11 @@ def read_file(path: Path) -> FileRecords:
     if part.kind == "Digest":
         raise NoEvents(f"{path}: CloudTrail digest file (no events), skipped")
     data = read_bytes(path)
+    if data[:3] == b"\xef\xbb\xbf":  # a UTF-8 BOM (Windows tools write one): drop it
+        body = bytes(data[3:])
+        if isinstance(data, mmap.mmap):
+            data.close()
+        data = body
     ok = False
     try:
         notes: list[str] = []

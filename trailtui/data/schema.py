@@ -268,6 +268,18 @@ DEDUP_SQL: Final[str] = """DELETE FROM events WHERE rowid IN (
   ) WHERE k > 1
 )"""
 
+# Then: the rows of events whose eventID occurs more than once and touches this chunk, oldest
+# first. `_h` hashes JSON columns as text, so a copy whose nested keys come in another order
+# (a sorted-keys export) differs there; the store compares these few by parsed content.
+SAME_ID_SQL: Final[str] = """WITH dup AS (
+  SELECT eventID FROM events
+  WHERE eventID IN (SELECT eventID FROM events WHERE _file_id = $fid)
+  GROUP BY eventID HAVING count(*) > 1
+)
+SELECT eventID, rowid, _file_id, _line FROM events
+WHERE eventID IN (SELECT eventID FROM dup)
+ORDER BY eventID, _file_id, _line"""
+
 _ATHENA_COLUMNS = """
   eventVersion AS eventversion, userIdentity AS useridentity,
   strftime(eventTime, '%Y-%m-%dT%H:%M:%SZ') AS eventtime,

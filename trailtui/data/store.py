@@ -9,9 +9,11 @@ the table, so reopening the same unchanged files skips parsing altogether.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -20,7 +22,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import duckdb
 
@@ -119,7 +121,7 @@ class EventStore:
         self._tmp = Path(tempfile.mkdtemp(prefix="trailtui-"))
         self._running: set[duckdb.DuckDBPyConnection] = set()
         self.sources: list[FileReport] = []
-        self._pending_cache: tuple[Path, Path, LoadReport] | None = None
+        self._pending_cache: tuple[Path, Path, LoadReport, int] | None = None
 
     # -- connections ------------------------------------------------------------------------
 
@@ -231,6 +233,10 @@ class EventStore:
         total_bytes = sum(_size(f) for f in files)
         loader = _ChunkLoader(self, work_dir, report)
         cur = self.cursor()
+        with contextlib.suppress(duckdb.Error):  # a DuckDB without the setting
+            # Otherwise DuckDB may run the ASOF join that finds each line's file as a nested
+            # loop plus an aggregate (lines x files rows): seconds for an S3 tree.
+            run(cur, "SET asof_loop_join_threshold = 0")
         self.register(cur)
         done_bytes = 0
 
@@ -283,7 +289,7 @@ class EventStore:
             self.unregister(cur)
             cur.close()
         if cache_dir and not report.cancelled and report.events_added:
-            self._pending_cache = (cache_dir, work_dir.parent, report)
+            self._pending_cache = (cache_dir, work_dir.parent, report, len(expanded.problems))
         report.seconds = time.perf_counter() - t0
         if progress:
             progress(LoadProgress("", len(files), len(files), total_bytes, total_bytes,
@@ -339,15 +345,16 @@ class EventStore:
         pending, self._pending_cache = self._pending_cache, None
         if pending is None:
             return None
-        cache_dir, work, report = pending
+        cache_dir, work, report, skip_errors = pending
         try:
-            self._write_cache(cache_dir, work, report)
+            self._write_cache(cache_dir, work, report, skip_errors)
         except (OSError, duckdb.Error) as exc:
             shutil.rmtree(work, ignore_errors=True)
             return f"could not write the cache ({_first_line(exc)})"
         return None
 
-    def _write_cache(self, cache_dir: Path, work: Path, report: LoadReport) -> None:
+    def _write_cache(self, cache_dir: Path, work: Path, report: LoadReport,
+                     skip_errors: int = 0) -> None:
         """Copy the table into `<work>/events.duckdb`, then move the folder into place."""
         cur = self.cursor()
         db = work / "events.duckdb"
@@ -355,6 +362,7 @@ class EventStore:
         run(cur, "ATTACH ? AS cache_out", [str(db)])
         try:
             run(cur, "CREATE TABLE cache_out.events AS SELECT * FROM m.events")
+            run(cur, "CREATE TABLE cache_out.chunk_sources AS SELECT * FROM m.chunk_sources")
         finally:
             run(cur, "DETACH cache_out")
             cur.close()
@@ -366,6 +374,8 @@ class EventStore:
             "chunks": sorted(self._chunks),
             "files": [f.__dict__ for f in report.files],
             "warnings": report.warnings,
+            # Files that failed (not paths that matched nothing: those are re-checked each run).
+            "errors": report.errors[skip_errors:],
         }
         (work / "manifest.json").write_text(json.dumps(manifest))
         shutil.rmtree(cache_dir, ignore_errors=True)
@@ -391,15 +401,22 @@ class EventStore:
                 chunks[int(cid)] = ingest.Chunk(cache_dir / "chunks" / f"{cid}.ndjson", idx,
                                                 len(idx) - 1)
             run(self.con, "ATTACH ? AS cache_in (READ_ONLY)", [str(cache_dir / "events.duckdb")])
-            run(self.con, "INSERT INTO m.events SELECT * FROM cache_in.events")
-            run(self.con, "INSERT INTO m.chunk_sources SELECT * FROM cache_in.chunk_sources")
-            run(self.con, "DETACH cache_in")
+            try:
+                run(self.con, "INSERT INTO m.events SELECT * FROM cache_in.events")
+                run(self.con, "INSERT INTO m.chunk_sources SELECT * FROM cache_in.chunk_sources")
+            finally:
+                run(self.con, "DETACH cache_in")
         except (OSError, ValueError, KeyError, duckdb.Error):
+            # Only called on an empty store: drop whatever half of the cache got in.
+            with contextlib.suppress(duckdb.Error):
+                run(self.con, "DELETE FROM m.events")
+                run(self.con, "DELETE FROM m.chunk_sources")
             return False
         self._chunks.update(chunks)
         self._next_chunk = max(chunks, default=0)
         report.from_cache = True
         report.files = [FileReport(**f) for f in manifest["files"]]
+        report.errors.extend(manifest.get("errors", []))
         report.warnings.extend(manifest.get("warnings", []))
         report.events_added = self.event_count()
         self.sources.extend(report.files)
@@ -420,6 +437,9 @@ class _ChunkLoader:
         self.parts: list[tuple[ingest.FileRecords, int, int]] = []
         self.pending_records = 0
         self.in_flight: list[int] = []
+        # A file split over several chunks finds its report here (a list scan per file would
+        # be quadratic in the number of files of an S3 tree).
+        self.by_path: dict[str, FileReport] = {f.path: f for f in report.files}
 
     def add_part(self, fr: ingest.FileRecords, start: int, count: int) -> None:
         self.parts.append((fr, start, count))
@@ -436,39 +456,55 @@ class _ChunkLoader:
             [(fr.records[start : start + count], fr.multiline) for fr, start, count in parts],
             path,
         )
-        rows = []
+        # One column list per chunk_sources column, inserted in one statement: executemany
+        # costs about 1 ms per row, i.e. seconds for an S3 tree of a few thousand files.
+        cols: list[list[object]] = [[] for _ in range(7)]
         line = 0
         for fr, _start, count in parts:
             p = fr.partition
-            rows.append((chunk_id, line, str(fr.source), p.account, p.region, p.year, p.month,
-                         p.day))
+            for col, value in zip(cols, (line, str(fr.source), p.account, p.region, p.year,
+                                         p.month, p.day), strict=True):
+                col.append(value)
             line += count
         self.in_flight = [chunk_id]
         try:
-            cur.executemany("INSERT INTO chunk_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            run(cur, _INSERT_SOURCES_SQL, [chunk_id, *cols])
             self.store._chunks[chunk_id] = chunk
             run(cur, schema.insert_sql(file_id=chunk_id), {"path": str(path)})
             run(cur, schema.DEDUP_SQL, {"fid": chunk_id})
+            self._drop_reordered_copies(cur, chunk_id)
             added = dict(run(cur, "SELECT source_file, count(*) FROM events "
                                   "WHERE _file_id = ? GROUP BY ALL", [chunk_id]))
         except duckdb.InterruptException:
             raise
         except duckdb.Error as exc:
             self._forget(cur, chunk_id)
-            names = ", ".join(sorted({str(fr.source) for fr, _s, _c in parts}))
-            self.report.errors.append(f"{names}: could not load ({_first_line(exc)})")
+            path.unlink(missing_ok=True)
+            sources = {id(fr): fr for fr, _s, _c in parts}
+            if len(sources) > 1:
+                # Small files share a chunk: one bad file (say, not UTF-8) must not cost the
+                # others. Load each file on its own so only the bad one is named.
+                self.in_flight = []
+                for key in sources:
+                    self.parts = [part for part in parts if id(part[0]) == key]
+                    self.pending_records = sum(c for _f, _s, c in self.parts)
+                    self.flush(cur)
+                return
+            names = ", ".join(sorted(str(fr.source) for fr in sources.values()))
+            reason = _CHUNK_NAME.sub("", _first_line(exc))
+            self.report.errors.append(f"{names}: could not load ({reason})")
             return
         finally:
             self.in_flight = []
         seen: dict[str, FileReport] = {}
         for fr, start, count in parts:
             key = str(fr.source)
-            rep = seen.get(key) or next(
-                (f for f in self.report.files if f.path == key), None)
+            rep = seen.get(key) or self.by_path.get(key)
             if rep is None:
                 rep = FileReport(key, fr.kind, 0, 0)
                 self.report.files.append(rep)
                 self.store.sources.append(rep)
+                self.by_path[key] = rep
             seen[key] = rep
             rep.events += count
             if start + count >= len(fr.records):
@@ -478,6 +514,27 @@ class _ChunkLoader:
             rep.added += n
             self.report.events_added += n
         self.report.duplicates += chunk.count - sum(int(v) for v in added.values())
+
+    def _drop_reordered_copies(self, cur: duckdb.DuckDBPyConnection, chunk_id: int) -> None:
+        """Drop this chunk's rows that repeat a loaded event with its JSON keys reordered.
+
+        Only events whose eventID occurs more than once are compared (a cheap query finds
+        them); their original records are read back and compared by parsed content.
+        """
+        rows = run(cur, schema.SAME_ID_SQL, {"fid": chunk_id})
+        if not rows:
+            return
+        raws = self.store.raw_events((file_id, line) for _e, _r, file_id, line in rows)
+        drop: list[int] = []
+        seen: set[tuple[str, str]] = set()
+        for (event_id, rowid, file_id, _line), raw in zip(rows, raws, strict=True):
+            key = (str(event_id), _content_key(raw))
+            if key not in seen:
+                seen.add(key)
+            elif file_id == chunk_id:
+                drop.append(int(rowid))
+        if drop:
+            run(cur, "DELETE FROM events WHERE rowid IN (SELECT unnest(?::BIGINT[]))", [drop])
 
     def abandon(self, cur: duckdb.DuckDBPyConnection) -> None:
         """After a cancel: drop what was half-loaded; earlier chunks stay."""
@@ -496,11 +553,32 @@ class _ChunkLoader:
         self.store._chunks.pop(chunk_id, None)
 
 
+# DuckDB names our temporary chunk file and a line in it; neither means anything to the user.
+_CHUNK_NAME = re.compile(r' in file "[^"]*"(, at byte \d+ in line \d+)?')
+
+_INSERT_SOURCES_SQL: Final[str] = (
+    "INSERT INTO chunk_sources SELECT ?, unnest(?::BIGINT[]), unnest(?::VARCHAR[]), "
+    "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+    "unnest(?::VARCHAR[])"
+)
+
+
 def run(
     cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | dict[str, Any] | None = None
 ) -> list[tuple[Any, ...]]:
     """Execute and drain: DuckDB 2.0 keeps a connection busy until a result is fully fetched."""
     return cur.execute(sql, params).fetchall()
+
+
+def _content_key(raw: bytes) -> str:
+    """A record's CloudTrail fields as text that ignores key order and spacing."""
+    try:
+        rec = json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+    if not isinstance(rec, dict):
+        return json.dumps(rec, sort_keys=True)
+    return json.dumps({k: rec[k] for k in schema.RAW_COLUMNS if k in rec}, sort_keys=True)
 
 
 def _size(path: Path) -> int:

@@ -1,0 +1,597 @@
+"""Load benchmark: trailtui's EventStore against the plain-DuckDB way, side by side, one run.
+
+    .venv/bin/python bench/bench_load.py                 # 200k (one file) and 1M (5 files)
+    .venv/bin/python bench/bench_load.py --quick         # 20k and 20k/5, one round: seconds
+    .venv/bin/python bench/bench_load.py --sizes 200k --rounds 5
+
+Data comes from the seeded generator (../shared/tools/gen_events.py, or --gen PATH), run as a
+subprocess from its own folder, and is kept under --keep DIR (default bench/out/, git-ignored)
+so later runs reuse it. Every measurement runs in a FRESH Python process, so each peak RSS
+belongs to one method (os.wait4 rusage of that child); rounds interleave the methods so VM
+noise hits them alike. Times are "since launch": from just before the child is spawned to the
+moment it reports the state, so interpreter start-up and imports are included for every method.
+
+A size is a count with k/m and an optional /FILES: `200k` is one file, `1m` defaults to five
+overlapping downloads (the generator's --split 5), `1m/1` is one file, `20k/5` five small ones.
+
+See bench/README.md for what each figure means and the figures measured on the reference VM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DEFAULT_GEN = REPO.parent / "shared" / "tools" / "gen_events.py"
+GiB = 1 << 30
+
+FACET_COLUMNS = ("actor", "eventSource", "sourceIPAddress")
+FACET_SQL = 'SELECT "{col}", count(*) FROM events GROUP BY 1 ORDER BY 2 DESC'
+
+# Goals (the brief). Single-file sizes: trailtui/plain time ratio and peak RSS. Multi-file sizes:
+# absolute load time and peak RSS. Every size: facet time and reopen-from-cache ratio.
+GOAL_SINGLE_RATIO = 0.25
+GOAL_SINGLE_RSS = 1 * GiB
+GOAL_MULTI_SECONDS = 12.0
+GOAL_MULTI_RSS = 3 * GiB
+GOAL_FACET_MS = 100.0
+GOAL_CACHE_RATIO = 0.10
+
+
+# ============================================================================================
+# Worker side: one measurement per fresh process. Prints one line "RESULT {json}" on stdout.
+# ============================================================================================
+
+
+def _since(t0: float) -> float:
+    return time.time() - t0
+
+
+def _facets(cur: Any, runs: int) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for col in FACET_COLUMNS:
+        sql = FACET_SQL.format(col=col)
+        times = []
+        n = 0
+        for i in range(runs + 1):
+            t = time.perf_counter()
+            n = len(cur.execute(sql).fetchall())
+            if i:  # the first run warms up
+                times.append((time.perf_counter() - t) * 1000)
+        out[col] = {"median_ms": statistics.median(times), "min_ms": min(times),
+                    "max_ms": max(times), "groups": n}
+    return out
+
+
+def worker_plain(files: list[str], t0: float, threads: int | None) -> dict[str, Any]:
+    """The way users load a download today: read_json auto-detect + unnest(Records)."""
+    import duckdb
+
+    res: dict[str, Any] = {"imported": _since(t0)}
+    con = duckdb.connect(":memory:")
+    if threads:
+        con.execute(f"SET threads = {threads}")
+    mos = min(max(os.path.getsize(f) for f in files) + 1, 4294967295)
+    src = repr(files[0]) if len(files) == 1 else "[" + ", ".join(repr(f) for f in files) + "]"
+    t = time.perf_counter()
+    con.execute(
+        f"CREATE TABLE t AS SELECT unnest(Records, max_depth := 2) "
+        f"FROM read_json({src}, maximum_object_size={mos})"
+    ).fetchall()
+    res["load_inproc"] = time.perf_counter() - t
+    res["loaded"] = _since(t0)
+    res["events"] = con.execute("SELECT count(*) FROM t").fetchone()[0]
+    return res
+
+
+def worker_trailtui(files: list[str], t0: float, threads: int | None, *, first_screen: bool,
+                    facet_runs: int, cache_dir: str | None, mode: str,
+                    whatif: str = "") -> dict[str, Any]:
+    sys.path.insert(0, str(REPO))
+    from trailtui.data.store import EventStore
+
+    res: dict[str, Any] = {}
+    if whatif:
+        sys.path.insert(0, str(HERE))
+        import whatif as _whatif
+
+        res["whatif_notes"] = _whatif.apply(whatif)
+    res["imported"] = _since(t0)
+    marks: dict[str, float] = {}
+
+    def progress(p: Any) -> None:
+        if p.phase not in marks:
+            marks[p.phase] = _since(t0)
+
+    use_cache = mode in ("cache_write", "cache_open")
+    store = EventStore(cache=use_cache, cache_dir=Path(cache_dir) if cache_dir else None,
+                       threads=threads)
+    try:
+        t = time.perf_counter()
+        rep = store.load(files, progress=progress, first_screen=first_screen)
+        res["load_inproc"] = time.perf_counter() - t
+        res["loaded"] = _since(t0)
+        res["ready"] = marks.get("ready")
+        res["from_cache"] = rep.from_cache
+        res["errors"] = rep.errors
+        res["warnings"] = rep.warnings
+        res["duplicates"] = rep.duplicates
+        cur = store.cursor()
+        if mode == "cache_open":
+            # Time to the first answer: one facet, fetched, right after the reopen.
+            t = time.perf_counter()
+            cur.execute(FACET_SQL.format(col=FACET_COLUMNS[0])).fetchall()
+            res["first_facet_ms"] = (time.perf_counter() - t) * 1000
+            res["answered"] = _since(t0)
+        res["events"] = cur.execute("SELECT count(*) FROM events").fetchone()[0]
+        res["distinct_ids"] = cur.execute(
+            "SELECT count(DISTINCT eventID) FROM events").fetchone()[0]
+        try:
+            mem = cur.execute(
+                "SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()[0]
+            res["duckdb_mem"] = int(mem or 0)
+        except Exception:  # noqa: BLE001 - informative only
+            pass
+        if facet_runs:
+            res["facets"] = _facets(cur, facet_runs)
+        cur.close()
+        if mode == "cache_write":
+            t = time.perf_counter()
+            problem = store.save_cache()
+            res["save_s"] = time.perf_counter() - t
+            res["save_problem"] = problem
+    finally:
+        t = time.perf_counter()
+        store.close()
+        res["close_s"] = time.perf_counter() - t
+    return res
+
+
+def worker_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--worker", required=True)
+    ap.add_argument("--t0", type=float, required=True)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--first-screen", action="store_true")
+    ap.add_argument("--facet-runs", type=int, default=0)
+    ap.add_argument("--cache-dir")
+    ap.add_argument("--whatif", default="")
+    ap.add_argument("files", nargs="+")
+    a = ap.parse_args(argv)
+    try:
+        if a.worker == "plain":
+            res = worker_plain(a.files, a.t0, a.threads or None)
+        else:
+            res = worker_trailtui(a.files, a.t0, a.threads or None, first_screen=a.first_screen,
+                                  facet_runs=a.facet_runs, cache_dir=a.cache_dir, mode=a.worker,
+                                  whatif=a.whatif)
+        res["ok"] = True
+    except Exception as exc:  # noqa: BLE001 - reported to the parent as "failed: ..."
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else ""
+        res = {"ok": False, "error": f"{type(exc).__name__}: {first}"[:300]}
+    print("RESULT " + json.dumps(res), flush=True)
+    sys.stdout.flush()
+    os._exit(0)  # skip interpreter teardown; the parent has what it needs
+
+
+# ============================================================================================
+# Parent side
+# ============================================================================================
+
+
+@dataclass
+class Run:
+    method: str
+    status: str  # "ok" | "failed: ..." | "timeout" | "killed: ..."
+    wall: float  # process wall, spawn to exit
+    maxrss: int  # bytes, from wait4
+    res: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def _rss_now(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _maxrss_bytes(ru: Any) -> int:
+    return int(ru.ru_maxrss) * (1 if platform.system() == "Darwin" else 1024)
+
+
+def spawn(args: argparse.Namespace, method: str, worker: str, files: list[Path], *,
+          timeout: float, extra: list[str] | None = None, log: Path) -> Run:
+    """Run one worker in a fresh process; wall time and peak RSS of that process alone."""
+    cmd_tail = ["--worker", worker]
+    if args.whatif and worker != "plain":
+        cmd_tail += ["--whatif", args.whatif]
+    if args.threads:
+        cmd_tail += ["--threads", str(args.threads)]
+    cmd_tail += (extra or []) + [str(f) for f in files]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as err:
+        err.write(f"\n=== {time.strftime('%H:%M:%S')} {method}\n".encode())
+        err.flush()
+        t0 = time.time()
+        proc = subprocess.Popen(
+            [args.python, str(Path(__file__).resolve()), "--t0", repr(t0), *cmd_tail],
+            stdout=subprocess.PIPE, stderr=err, start_new_session=True)
+        status = None
+        peak_seen = 0
+        out_chunks: list[bytes] = []
+        # stdout is tiny (one RESULT line) so it cannot fill the pipe; poll exit with wait4.
+        while True:
+            pid, wstatus, ru = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            elapsed = time.time() - t0
+            rss = _rss_now(proc.pid)
+            peak_seen = max(peak_seen, rss)
+            if elapsed > timeout:
+                status = f"timeout (> {timeout:.0f} s)"
+            elif args.rss_cap and rss > args.rss_cap:
+                status = f"killed: RSS above {args.rss_cap / GiB:.0f} GiB after {elapsed:.0f} s"
+            if status:
+                os.killpg(proc.pid, signal.SIGKILL)
+                pid, wstatus, ru = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.05)
+        wall = time.time() - t0
+        proc.returncode = os.waitstatus_to_exitcode(wstatus)
+        if proc.stdout:
+            out_chunks.append(proc.stdout.read())
+            proc.stdout.close()
+    maxrss = max(_maxrss_bytes(ru), peak_seen)
+    res: dict[str, Any] = {}
+    for line in b"".join(out_chunks).decode(errors="replace").splitlines():
+        if line.startswith("RESULT "):
+            res = json.loads(line[7:])
+    if status is None:
+        if res.get("ok"):
+            status = "ok"
+        elif res.get("error"):
+            status = "failed: " + res["error"]
+        elif proc.returncode < 0:
+            sig = signal.Signals(-proc.returncode).name
+            status = f"failed: killed by {sig}" + (" (out of memory?)" if sig == "SIGKILL" else "")
+        else:
+            status = f"failed: exit code {proc.returncode} (see {log})"
+    r = Run(method, status, wall, maxrss, res)
+    show = f"{r.res.get('loaded', wall):7.2f} s" if r.ok else r.status
+    print(f"    {method:<22} {show:<40} peak RSS {maxrss / 2**20:7.0f} MiB"
+          + (f"  ready {r.res['ready']:.2f} s" if r.ok and r.res.get("ready") else ""),
+          flush=True)
+    return r
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+def parse_size(tok: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*(?:/\s*(\d+))?\s*", tok)
+    if not m:
+        raise argparse.ArgumentTypeError(f"bad size {tok!r} (e.g. 200k, 1m, 1m/1, 20k/5)")
+    n = float(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()]
+    n_i = int(round(n))
+    split = int(m.group(3)) if m.group(3) else (5 if n_i >= 1_000_000 else 1)
+    return n_i, split
+
+
+def label(n: int, split: int) -> str:
+    txt = f"{n // 1_000_000}M" if n % 1_000_000 == 0 else (
+        f"{n // 1000}k" if n % 1000 == 0 else str(n))
+    return txt + (f" in {split} files" if split > 1 else " (1 file)")
+
+
+def ensure_data(args: argparse.Namespace, n: int, split: int) -> list[Path]:
+    """Generate (once) n events in `split` overlapping files; reuse when the stamp matches."""
+    gen = Path(args.gen).resolve()
+    if not gen.is_file():
+        sys.exit(f"generator not found: {gen} (pass --gen PATH)")
+    gen_hash = hashlib.sha256(gen.read_bytes()).hexdigest()[:16]
+    d = Path(args.keep) / "data" / f"n{n}x{split}"
+    stamp = d / ".stamp"
+    want = {"n": n, "split": split, "generator_sha256_16": gen_hash}
+    if stamp.is_file():
+        have = json.loads(stamp.read_text())
+        files = [d / f for f in have.get("files", [])]
+        if {k: have.get(k) for k in want} == want and files and all(f.is_file() for f in files):
+            return files
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    out = d / "event_history.json"
+    cmd = [args.python, str(gen), "-n", str(n), "--out", str(out)]
+    if split > 1:
+        cmd += ["--split", str(split)]
+    print(f"  generating {label(n, split)}: {' '.join(cmd)}", flush=True)
+    t = time.perf_counter()
+    subprocess.run(cmd, cwd=gen.parent, check=True)
+    files = sorted(p for p in d.iterdir() if p.name.startswith("event_history"))
+    print(f"  generated {len(files)} file(s), {sum(f.stat().st_size for f in files) / 1e6:,.0f} MB"
+          f" in {time.perf_counter() - t:.0f} s", flush=True)
+    stamp.write_text(json.dumps({**want, "files": [f.name for f in files]}, indent=1))
+    return files
+
+
+def warm(files: list[Path]) -> float:
+    """Read the files once so every method starts from a warm page cache."""
+    t = time.perf_counter()
+    for f in files:
+        with f.open("rb", buffering=0) as fh:
+            while fh.read(16 << 20):
+                pass
+    return time.perf_counter() - t
+
+
+# --- one size -------------------------------------------------------------------------------
+
+
+def med(xs: list[float]) -> float | None:
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def bench_size(args: argparse.Namespace, n: int, split: int) -> dict[str, Any]:
+    name = label(n, split)
+    print(f"\n== {name}", flush=True)
+    files = ensure_data(args, n, split)
+    total = sum(f.stat().st_size for f in files)
+    print(f"  {len(files)} file(s), {total:,} B; warm read {warm(files):.2f} s", flush=True)
+    log = Path(args.keep) / "logs" / f"n{n}x{split}.log"
+    plain_timeout = args.plain_timeout
+    plain_rounds = args.rounds if split == 1 else min(args.rounds, args.plain_multi_rounds)
+    runs: dict[str, list[Run]] = {"plain": [], "trailtui": [], "trailtui_first": []}
+    for r in range(args.rounds):
+        print(f"  round {r + 1}/{args.rounds}", flush=True)
+        order = ["plain", "trailtui", "trailtui_first"]
+        order = order[r % 3:] + order[: r % 3]  # rotate who goes first
+        for m in order:
+            if m == "plain":
+                if args.no_plain or r >= plain_rounds:
+                    continue
+                runs[m].append(spawn(args, m, "plain", files, timeout=plain_timeout, log=log))
+            elif m == "trailtui":
+                runs[m].append(spawn(args, m, "trailtui", files, timeout=args.timeout, log=log,
+                                     extra=["--facet-runs", str(args.facet_runs)]))
+            else:
+                runs[m].append(spawn(args, m, "trailtui", files, timeout=args.timeout, log=log,
+                                     extra=["--first-screen"]))
+    # Reopen from the cache: write it once, then reopen in fresh processes.
+    cache_dir = Path(args.keep) / "cache" / f"n{n}x{split}"
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    cache_dir.mkdir(parents=True)
+    print("  cache", flush=True)
+    cw = spawn(args, "cache_write", "cache_write", files, timeout=args.timeout, log=log,
+               extra=["--cache-dir", str(cache_dir)])
+    co = [spawn(args, "cache_open", "cache_open", files, timeout=args.timeout, log=log,
+                extra=["--cache-dir", str(cache_dir)]) for _ in range(args.rounds)]
+    cache_bytes = sum(p.stat().st_size for p in cache_dir.rglob("*") if p.is_file())
+    db_bytes = sum(p.stat().st_size for p in cache_dir.rglob("events.duckdb") if p.is_file())
+    if not args.keep_cache:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+    return {"n": n, "split": split, "name": name, "files": len(files), "bytes": total,
+            "runs": runs, "cache_write": cw, "cache_open": co, "cache_bytes": cache_bytes,
+            "cache_db_bytes": db_bytes}
+
+
+# --- summary --------------------------------------------------------------------------------
+
+
+def fmt_s(x: float | None) -> str:
+    return "—" if x is None else (f"{x:.2f} s" if x < 100 else f"{x:.0f} s")
+
+
+def fmt_mib(b: float | None) -> str:
+    return "—" if not b else f"{b / 2**20:,.0f} MiB"
+
+
+def verdict(ok: bool | None) -> str:
+    return "—" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def summarize(s: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Rows (figure, measured, goal, verdict) for one size."""
+    rows: list[tuple[str, str, str, str]] = []
+    name, n = s["name"], s["n"]
+    multi = s["split"] > 1
+    R = s["runs"]
+    pl_ok = [r for r in R["plain"] if r.ok]
+    tt_ok = [r for r in R["trailtui"] if r.ok]
+    tf_ok = [r for r in R["trailtui_first"] if r.ok]
+
+    pl_t = med([r.res["loaded"] for r in pl_ok])
+    pl_rss = med([r.maxrss for r in pl_ok])
+    plain_lower_bound = None  # when plain failed: the time it used, a lower bound for a ratio
+    if R["plain"] and not pl_ok:
+        first = R["plain"][0]
+        plain_lower_bound = first.wall if first.status.startswith(("timeout", "killed")) else None
+        rows.append((f"{name}: plain DuckDB load", first.status[:60] + f" [{first.wall:.0f} s, "
+                     f"{fmt_mib(first.maxrss)}]", "(baseline)", "—"))
+    elif pl_ok:
+        rows.append((f"{name}: plain DuckDB load", f"{fmt_s(pl_t)}, peak {fmt_mib(pl_rss)}"
+                     + (f" (n={len(pl_ok)})" if len(pl_ok) > 1 else ""), "(baseline)", "—"))
+
+    tt_t = med([r.res["loaded"] for r in tt_ok])
+    tt_rss = med([r.maxrss for r in tt_ok])
+    tt_max_rss = max((r.maxrss for r in tt_ok), default=None)
+    if not tt_ok:
+        st = R["trailtui"][0].status if R["trailtui"] else "not run"
+        rows.append((f"{name}: trailtui load", st[:60], "", "FAIL"))
+    elif not multi:
+        ratio = tt_t / pl_t if pl_t else None
+        rows.append((f"{name}: trailtui load (since launch)",
+                     f"{fmt_s(tt_t)} = {ratio:.3f}x plain" if ratio else fmt_s(tt_t),
+                     f"≤ {GOAL_SINGLE_RATIO}x plain",
+                     verdict(ratio <= GOAL_SINGLE_RATIO if ratio else None)))
+        rows.append((f"{name}: trailtui peak RSS", f"{fmt_mib(tt_rss)} (max {fmt_mib(tt_max_rss)})",
+                     f"≤ {GOAL_SINGLE_RSS / GiB:.0f} GiB", verdict(tt_max_rss <= GOAL_SINGLE_RSS)))
+    else:
+        rows.append((f"{name}: trailtui load (since launch)", fmt_s(tt_t),
+                     f"≤ {GOAL_MULTI_SECONDS:.0f} s", verdict(tt_t <= GOAL_MULTI_SECONDS)))
+        rows.append((f"{name}: trailtui peak RSS", f"{fmt_mib(tt_rss)} (max {fmt_mib(tt_max_rss)})",
+                     f"≤ {GOAL_MULTI_RSS / GiB:.0f} GiB", verdict(tt_max_rss <= GOAL_MULTI_RSS)))
+    if tt_ok:
+        ev = tt_ok[0].res["events"]
+        ids = tt_ok[0].res["distinct_ids"]
+        rows.append((f"{name}: events after dedup", f"{ev:,} ({ids:,} distinct eventIDs)",
+                     f"= {n:,}", verdict(ev == n and ids == n)))
+    if tf_ok:
+        rows.append((f"{name}: first events queryable (first_screen)",
+                     f"{fmt_s(med([r.res['ready'] for r in tf_ok]))} "
+                     f"(all loaded {fmt_s(med([r.res['loaded'] for r in tf_ok]))}, "
+                     f"peak {fmt_mib(med([r.maxrss for r in tf_ok]))})", "(info)", "—"))
+    if tt_ok and tt_ok[0].res.get("facets"):
+        for col in FACET_COLUMNS:
+            ms = med([r.res["facets"][col]["median_ms"] for r in tt_ok])
+            groups = tt_ok[0].res["facets"][col]["groups"]
+            rows.append((f"{name}: facet GROUP BY {col} ({groups:,} groups)", f"{ms:.1f} ms",
+                         f"≤ {GOAL_FACET_MS:.0f} ms", verdict(ms <= GOAL_FACET_MS)))
+    cw, co = s["cache_write"], [r for r in s["cache_open"] if r.ok]
+    if cw.ok:
+        rows.append((f"{name}: load + save_cache (first run)",
+                     f"{fmt_s(cw.res['loaded'])} + {cw.res.get('save_s', 0):.2f} s save; "
+                     f"cache {s['cache_bytes'] / 1e6:,.0f} MB (db {s['cache_db_bytes'] / 1e6:,.0f} MB)",
+                     "(info)", "—"))
+    else:
+        rows.append((f"{name}: load + save_cache", cw.status[:60], "", "FAIL"))
+    if co:
+        from_cache = all(r.res.get("from_cache") for r in co)
+        t_ans = med([r.res["answered"] for r in co])
+        base = pl_t or plain_lower_bound
+        ratio = t_ans / base if base else None
+        bound = "" if pl_t else " (plain failed: ratio vs the time it used)"
+        measured = (f"{fmt_s(t_ans)} to 1st facet, peak {fmt_mib(med([r.maxrss for r in co]))}"
+                    + (f" = {ratio:.3f}x plain{bound}" if ratio else ""))
+        ok = (ratio <= GOAL_CACHE_RATIO if ratio is not None else None)
+        if not from_cache:
+            measured += " — NOT served from the cache"
+            ok = False
+        rows.append((f"{name}: reopen from cache (since launch)", measured,
+                     f"≤ {GOAL_CACHE_RATIO}x plain", verdict(ok)))
+    elif s["cache_open"]:
+        rows.append((f"{name}: reopen from cache", s["cache_open"][0].status[:60], "", "FAIL"))
+    return rows
+
+
+def print_table(rows: list[tuple[str, str, str, str]]) -> str:
+    w = [max(len(r[i]) for r in rows) for i in range(4)]
+    head = ("figure", "measured (median)", "goal", "result")
+    w = [max(w[i], len(head[i])) for i in range(4)]
+    lines = [" | ".join(h.ljust(w[i]) for i, h in enumerate(head)),
+             "-+-".join("-" * x for x in w)]
+    lines += [" | ".join(c.ljust(w[i]) for i, c in enumerate(r)) for r in rows]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    mem = ""
+    try:
+        with open("/proc/meminfo") as fh:
+            kb = int(fh.readline().split()[1])
+            mem = f", {kb / 2**20:.0f} GiB RAM"
+    except OSError:
+        pass
+    import importlib.metadata as md
+
+    vers = []
+    for pkg in ("duckdb", "msgspec"):
+        try:
+            vers.append(f"{pkg} {md.version(pkg)}")
+        except md.PackageNotFoundError:
+            vers.append(f"{pkg} ?")
+    return (f"{os.cpu_count()} CPUs{mem}, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, {', '.join(vers)}")
+
+
+def main() -> int:
+    if "--worker" in sys.argv:
+        return worker_main(sys.argv[1:])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default=None,
+                    help="comma list: 200k = one file, 1m = 5 files, 1m/1, 20k/5 ... "
+                         "(default 200k,1m)")
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: sizes 20k,20k/5, one round, short timeouts")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
+    ap.add_argument("--plain-multi-rounds", type=int, default=1,
+                    help="rounds of plain DuckDB on multi-file sizes (default 1: it is slow)")
+    ap.add_argument("--plain-timeout", type=float, default=180.0,
+                    help="seconds before plain DuckDB is stopped (default 180)")
+    ap.add_argument("--timeout", type=float, default=300.0,
+                    help="seconds before a trailtui run is stopped (default 300)")
+    ap.add_argument("--rss-cap", type=float, default=16.0,
+                    help="GiB: a run above this RSS is killed (protects the machine; default 16)")
+    ap.add_argument("--no-plain", action="store_true", help="skip plain DuckDB")
+    ap.add_argument("--facet-runs", type=int, default=7, help="timed runs per facet (default 7)")
+    ap.add_argument("--threads", type=int, default=0, help="DuckDB threads (default: all cores)")
+    ap.add_argument("--keep", default=str(HERE / "out"),
+                    help="folder for generated data, logs and the temporary cache "
+                         "(default bench/out, git-ignored); data is reused between runs")
+    ap.add_argument("--keep-cache", action="store_true",
+                    help="leave the reopen cache folders under KEEP/cache")
+    ap.add_argument("--gen", default=str(DEFAULT_GEN),
+                    help="path of gen_events.py (default ../shared/tools/gen_events.py)")
+    ap.add_argument("--python", default=sys.executable, help="interpreter for the workers")
+    ap.add_argument("--json", help="also write the raw results to this file")
+    ap.add_argument("--whatif", default="",
+                    help="comma list of proposed-change patches from bench/whatif.py to apply "
+                         "in the trailtui workers (measures a proposal; default none)")
+    args = ap.parse_args()
+    if args.quick:
+        args.sizes = args.sizes or "20k,20k/5"
+        args.rounds = 1
+        args.plain_timeout = min(args.plain_timeout, 60)
+        args.facet_runs = min(args.facet_runs, 3)
+    args.sizes = args.sizes or "200k,1m"
+    args.rss_cap = args.rss_cap * GiB if args.rss_cap else 0
+    sizes = [parse_size(t) for t in args.sizes.split(",") if t.strip()]
+    Path(args.keep).mkdir(parents=True, exist_ok=True)
+    started = time.strftime("%Y-%m-%d %H:%M")
+    print(f"trailtui load benchmark, {started}; {machine()}", flush=True)
+    if args.whatif:
+        print(f"WHATIF patches applied to trailtui: {args.whatif} (not the product as it is)")
+    results = [bench_size(args, n, split) for n, split in sizes]
+    rows: list[tuple[str, str, str, str]] = []
+    for s in results:
+        rows += summarize(s)
+    print("\n" + print_table(rows))
+    fails = sum(1 for r in rows if r[3] == "FAIL")
+    print(f"\n{fails} goal(s) failed." if fails else "\nAll goals met.")
+    if args.quick:
+        print("(--quick: goals are stated for 200k / 1M events; these are a smoke test only)")
+    if args.json:
+        def enc(o: Any) -> Any:
+            return o.__dict__ if isinstance(o, Run) else str(o)
+        Path(args.json).write_text(json.dumps(
+            {"date": started, "machine": machine(), "args": vars(args), "sizes": results,
+             "table": rows}, default=enc, indent=1))
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

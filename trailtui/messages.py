@@ -1,0 +1,55 @@
+"""Messages posted by the app's thread workers to the screen (results flow up as messages).
+
+Each carries the generation it was computed for, so a late result of a superseded filter is
+dropped instead of overwriting a newer one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+from trailtui.data.store import LoadProgress, LoadReport
+
+
+@dataclass
+class LoadProgressed(Message):
+    """Bytes and events so far; `phase == "ready"` means the first events are queryable."""
+
+    progress: LoadProgress
+
+
+@dataclass
+class LoadFinished(Message):
+    """A load ended (or was cancelled); the report says what loaded and what was skipped."""
+
+    report: LoadReport
+
+
+@dataclass
+class ViewReady(Message):
+    """A filtered, sorted view table is materialised and can be paged."""
+
+    generation: int
+    view: Any  # views.ViewInfo
+    total: int
+    span: tuple[dt.datetime | None, dt.datetime | None]
+
+
+@dataclass
+class FacetsReady(Message):
+    """Every facet recounted under the filter of `generation`."""
+
+    generation: int
+    counts: dict[str, list[tuple[object, int]]]
+
+
+@dataclass
+class WorkFailed(Message):
+    """A worker failed: one line for the user; the app keeps running."""
+
+    what: str
+    error: str
