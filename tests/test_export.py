@@ -27,7 +27,9 @@ from trailtui.data.export import (
 from trailtui.data.queries import run_query
 from trailtui.data.store import EventStore
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 
 
 def sample_paths() -> list[str]:
@@ -36,9 +38,8 @@ def sample_paths() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def store() -> Iterator[EventStore]:
-    if not (SAMPLES / "s3-trail").is_dir():
-        pytest.skip(f"sample data not found at {SAMPLES}")
+def store(samples: Path) -> Iterator[EventStore]:
+    """The S3 trail tree and every console download (skipped without ../shared/samples)."""
     s = EventStore(cache=False)
     s.load(sample_paths())
     assert s.event_count() > 6000
@@ -155,6 +156,30 @@ def test_result_records_round_trip(store: EventStore, cur: duckdb.DuckDBPyConnec
     counts = run_query(cur, "SELECT eventName, count(*) FROM events GROUP BY 1", None, store)
     with pytest.raises(ExportError, match="needs events"):
         export_result(cur, store, counts, tmp_path / "no.json", ExportFormat.RECORDS)
+
+
+OWN_SHAPES = ["console_compact.json", "bare_array.json", "logstash.ndjson", "lookup_events.jsonl",
+              "times.ndjson", "eventbridge.json", "console.csv"]
+
+
+@pytest.mark.parametrize("fmt", [ExportFormat.RECORDS, ExportFormat.NDJSON, ExportFormat.JSON])
+def test_every_input_shape_round_trips(tmp_path: Path, fmt: ExportFormat) -> None:
+    """trailtui's own fixtures (always present): every shape it reads comes back the same."""
+    data = Path(__file__).resolve().parent / "data"
+    own = EventStore(cache=False)
+    try:
+        own.load([str(data / name) for name in OWN_SHAPES])
+        cur = own.cursor()
+        target = tmp_path / f"own.{fmt.value}"
+        outcome = export_events(cur, own, target, fmt)
+        assert outcome.rows == own.event_count() > 10
+        again = reopen(target)
+        try:
+            assert identity(again) == identity(own)
+        finally:
+            again.close()
+    finally:
+        own.close()
 
 
 EVIL = "=cmd|' /C calc'!A0"

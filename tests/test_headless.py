@@ -158,6 +158,20 @@ def test_messages_quoting_data_are_made_safe(tmp_path: Path, events_file: Path) 
     assert "Conversion Error" in err
 
 
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_timestamptz_results_print_in_utc(events_file: Path, fmt: str) -> None:
+    """A TIMESTAMPTZ column (now(), casts) prints like eventTime, without needing pytz."""
+    sql = ("SELECT eventTime::TIMESTAMPTZ AS t, TIMESTAMPTZ '2024-01-01 10:00:00+02' AS t2, "
+           "eventID FROM events WHERE eventID = 'h0003';  -- a trailing comment")
+    code, out, err = run([events_file], sql, fmt)
+    assert code == 0, err
+    if fmt == "json":
+        assert json.loads(out) == [{"t": "2024-05-01T10:03:00Z", "t2": "2024-01-01T08:00:00Z",
+                                    "eventID": "h0003"}]
+    else:
+        assert "2024-05-01T10:03:00Z │ 2024-01-01T08:00:00Z │ h0003" in out
+
+
 # --- exit codes and messages -----------------------------------------------------------------
 
 
@@ -336,6 +350,12 @@ def test_headless_with_cache_writes_it_and_no_cache_writes_nothing(
     proc = _python("-m", "trailtui", str(events_file), "--sql", "SELECT 1")
     assert proc.returncode == 0, proc.stderr
     assert [p for p in cache_dir.iterdir() if (p / "manifest.json").is_file()]
+
+
+def test_a_load_that_gives_nothing_leaves_no_folder_in_the_cache(cache_dir: Path) -> None:
+    assert run([DATA / "truncated.json"], "SELECT 1", cache=True)[0] == 2
+    assert run([DATA / "console_compact.json"], "SELECT nope", cache=True)[0] == 1
+    assert list(cache_dir.iterdir()) == []
 
 
 def test_a_damaged_cache_is_ignored(cache_dir: Path, events_file: Path) -> None:

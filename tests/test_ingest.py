@@ -561,6 +561,22 @@ def test_folder_of_good_and_bad_files_loads_every_good_event(tmp_path: Path) -> 
     assert len(msgs) == len(bad) + 1
 
 
+def test_one_bad_small_file_does_not_cost_its_neighbours(tmp_path: Path) -> None:
+    """Small files share a chunk; a file DuckDB rejects (not UTF-8) must fail alone."""
+    recs = read_records(COMPACT)
+    for i, rec in enumerate(recs):
+        _write_records(tmp_path / f"f{i}.json", [rec])
+    latin = tmp_path / "latin1.json"
+    latin.write_bytes(json.dumps({"Records": [dict(recs[0], eventID="x", userAgent="café")]},
+                                 ensure_ascii=False).encode("latin-1"))
+    with loaded(tmp_path) as (store, report):
+        assert store.event_count() == 5
+        assert sorted(Path(f.path).name for f in report.files) == [f"f{i}.json" for i in range(5)]
+        (msg,) = report.messages()
+    assert msg.startswith(f"{latin}: could not load (")
+    assert "UTF-8" in msg and "trailtui-" not in msg and ".ndjson" not in msg
+
+
 def test_read_file_errors_are_input_errors(tmp_path: Path) -> None:
     with pytest.raises(ingest.NoEvents, match="digest"):
         ingest.read_file(DATA / "digest.json")

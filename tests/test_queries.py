@@ -38,10 +38,8 @@ from trailtui.data.queries import (
 from trailtui.data.store import EventStore
 from trailtui.screens.console_runner import execute
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
-needs_samples = pytest.mark.skipif(
-    not (SAMPLES / "s3-trail").is_dir(), reason=f"sample data not found at {SAMPLES}"
-)
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+needs_samples = pytest.mark.samples
 
 Record = dict[str, Any]
 
@@ -67,9 +65,7 @@ def sample_records() -> list[Record]:
 
 
 @pytest.fixture(scope="module")
-def store() -> Iterator[EventStore]:
-    if not (SAMPLES / "s3-trail").is_dir():
-        pytest.skip(f"sample data not found at {SAMPLES}")
+def store(samples: Path) -> Iterator[EventStore]:
     s = EventStore(cache=False)
     report = s.load([str(p) for p in sample_paths()])
     assert not report.errors, report.errors
@@ -78,9 +74,7 @@ def store() -> Iterator[EventStore]:
 
 
 @pytest.fixture(scope="module")
-def records() -> list[Record]:
-    if not (SAMPLES / "s3-trail").is_dir():
-        pytest.skip(f"sample data not found at {SAMPLES}")
+def records(samples: Path) -> list[Record]:
     return sample_records()
 
 
@@ -319,6 +313,23 @@ def test_hostile_values_are_literal(cur: duckdb.DuckDBPyConnection, store: Event
         _result, got = run_library(cur, store, query_id, **{field: value})
         assert got == [], value
     assert store.event_count() == before
+
+
+def test_every_library_query_runs_on_every_input_shape() -> None:
+    """Without the sample sets too: each query binds and runs on trailtui's own fixtures."""
+    data = Path(__file__).resolve().parent / "data"
+    own = EventStore(cache=False)
+    try:
+        own.load([str(p) for p in sorted(data.iterdir()) if p.suffix in {".json", ".ndjson",
+                                                                          ".jsonl", ".csv"}])
+        assert own.event_count() > 10
+        cur = own.cursor()
+        values = {"ip": "192.0.2.1", "arn": "*", "bucket": "b", "start": "2000-01-01"}
+        for query in BUILTIN_QUERIES:
+            result = run_query(cur, query.sql, query.bind(values), own)
+            assert result.has_rows, query.id
+    finally:
+        own.close()
 
 
 def test_every_library_query_uses_placeholders_only_for_its_params() -> None:

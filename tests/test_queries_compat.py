@@ -229,6 +229,17 @@ def test_athena_iam_changes(athena: Any) -> None:
     assert _counts(every) == dict(collections.Counter(r["eventName"] for r in changes))
 
 
+def test_athena_read_only_strings(athena: Any) -> None:
+    store, _ = athena
+    records = read_records(samples_or_skip() / STRATUS)
+    rows = query(store, "SELECT readonly, count(*) AS n "
+                        "FROM cloudtrail_logs.cloudtrail_partitioned "
+                        "WHERE year IN ('2024', '2025') GROUP BY 1")  # the Stratus events
+    expected = collections.Counter(
+        {True: "true", False: "false", None: None}[_read_only(r)] for r in records)
+    assert _counts(rows) == dict(expected) and len(expected) == 2
+
+
 def test_athena_root_activity(athena: Any) -> None:
     store, tagged = athena
     rows = query(store, f"""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widgets import Input, OptionList
@@ -383,6 +384,24 @@ def test_match_completions() -> None:
     assert match_completions(names, "e.userIdentity.a") == [
         ("userIdentity.arn", "e.userIdentity.arn")]
     assert match_completions(names, "zzz") == []
+    both = ["userIdentity.arn", "useridentity.arn", "useridentity.type"]
+    assert [s for s, _ in match_completions(both, "userI")] == ["userIdentity.arn",
+                                                               "useridentity.type"]
+    assert [s for s, _ in match_completions(both, "useri")] == ["useridentity.arn",
+                                                               "useridentity.type"]
+
+
+async def test_recalled_and_pasted_text_cannot_drive_the_terminal() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        console = app.sql
+        console.history = [HistoryEntry("SELECT '\x1b]52;c;aGk=\x07'\tAS x\nFROM t")]
+        await pilot.press("up")
+        assert console.sql == "SELECT '␛]52;c;aGk=␇'\tAS x\nFROM t"
+        console.set_query("")
+        app.post_message(events.Paste("SELECT '\x9b31m'"))  # as the terminal driver does
+        await pilot.pause()
+        assert console.sql == "SELECT '\\x9b31m'"
 
 
 async def test_completion_popup_inserts_struct_fields(store: EventStore) -> None:

@@ -138,10 +138,16 @@ _TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
 
 def _as_utc_timestamps(sql: str, types: list[str]) -> str:
     """`sql` again, with its TIMESTAMPTZ columns (by position) cast to TIMESTAMP."""
+    import duckdb
+
+    cut = len(sql)  # drop a trailing `;` and comments: the query becomes a subquery
+    for pos, kind in reversed(duckdb.tokenize(sql)):
+        if kind != duckdb.token_type.comment and sql[pos:cut].strip() != ";":
+            break
+        cut = pos
     cols = ", ".join(f"#{i}::TIMESTAMP" if t == _TIMESTAMPTZ else f"#{i}"
                      for i, t in enumerate(types, start=1))
-    body = sql.strip().rstrip(";").rstrip()
-    return f"SELECT {cols} FROM (\n{body}\n) AS trailtui_query"
+    return f"SELECT {cols} FROM (\n{sql[:cut]}\n) AS trailtui_query"
 
 
 def plain(value: Any) -> Any:

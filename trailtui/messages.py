@@ -37,6 +37,7 @@ class ViewReady(Message):
     view: Any  # views.ViewInfo
     total: int
     span: tuple[dt.datetime | None, dt.datetime | None]
+    widths: dict[str, int]
 
 
 @dataclass

@@ -67,9 +67,9 @@ class ParamError(ValueError):
 _HINTS: Final[dict[str, str]] = {
     "ip": "e.g. 203.0.113.7",
     "text": "",
-    "arn_pattern": "part of an ARN; * is a wildcard, e.g. *:role/Admin*",
+    "arn_pattern": "part of an ARN, * is a wildcard: *:role/Admin*",
     "bucket": "bucket name, e.g. my-logs-bucket",
-    "timestamp": "UTC, e.g. 2024-05-01 or 2024-05-01T13:00:00Z; empty = no limit",
+    "timestamp": "2024-05-01 or 2024-05-01T13:00:00Z; empty: no limit",
 }
 
 

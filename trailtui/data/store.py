@@ -122,6 +122,7 @@ class EventStore:
         self._running: set[duckdb.DuckDBPyConnection] = set()
         self.sources: list[FileReport] = []
         self._pending_cache: tuple[Path, Path, LoadReport, int] | None = None
+        self._scratch: list[Path] = []  # work folders in the cache root that are not a cache
 
     # -- connections ------------------------------------------------------------------------
 
@@ -159,6 +160,8 @@ class EventStore:
             shutil.rmtree(self._tmp, ignore_errors=True)
             if pending is not None:
                 shutil.rmtree(pending[1], ignore_errors=True)
+            for folder in self._scratch:
+                shutil.rmtree(folder, ignore_errors=True)
 
     # -- table ------------------------------------------------------------------------------
 
@@ -290,6 +293,8 @@ class EventStore:
             cur.close()
         if cache_dir and not report.cancelled and report.events_added:
             self._pending_cache = (cache_dir, work_dir.parent, report, len(expanded.problems))
+        elif cache_dir:
+            self._scratch.append(work_dir.parent)  # no cache to write: close() removes it
         report.seconds = time.perf_counter() - t0
         if progress:
             progress(LoadProgress("", len(files), len(files), total_bytes, total_bytes,
@@ -485,8 +490,8 @@ class _ChunkLoader:
                 # Small files share a chunk: one bad file (say, not UTF-8) must not cost the
                 # others. Load each file on its own so only the bad one is named.
                 self.in_flight = []
-                for key in sources:
-                    self.parts = [part for part in parts if id(part[0]) == key]
+                for source_id in sources:
+                    self.parts = [part for part in parts if id(part[0]) == source_id]
                     self.pending_records = sum(c for _f, _s, c in self.parts)
                     self.flush(cur)
                 return
@@ -527,12 +532,15 @@ class _ChunkLoader:
         raws = self.store.raw_events((file_id, line) for _e, _r, file_id, line in rows)
         drop: list[int] = []
         seen: set[tuple[str, str]] = set()
-        for (event_id, rowid, file_id, _line), raw in zip(rows, raws, strict=True):
-            key = (str(event_id), _content_key(raw))
-            if key not in seen:
-                seen.add(key)
-            elif file_id == chunk_id:
-                drop.append(int(rowid))
+        try:
+            for (event_id, rowid, file_id, _line), raw in zip(rows, raws, strict=True):
+                key = (str(event_id), _content_key(raw))
+                if key not in seen:
+                    seen.add(key)
+                elif file_id == chunk_id:
+                    drop.append(int(rowid))
+        except (OSError, KeyError):
+            return  # a chunk file went missing: keep both copies rather than fail the load
         if drop:
             run(cur, "DELETE FROM events WHERE rowid IN (SELECT unnest(?::BIGINT[]))", [drop])
 

@@ -337,3 +337,15 @@ class PageSource:
         """Rows [start, start + count), clipped to the view."""
         stop = min(self.view.row_count, start + count)
         return fetch_rows(self._cur, self.view.table, start, stop - start)
+
+
+def column_widths(cur: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
+    """The longest text of each display column in a view, so the table sizes columns to the
+    data it shows (capped by the widget) instead of guessing."""
+    exprs = ", ".join(
+        f'coalesce(max(length(CAST("{c}" AS VARCHAR))), 0)' for c in DISPLAY_COLUMNS
+    )
+    rows = cur.execute(f"SELECT {exprs} FROM {_checked_table(table)}").fetchall()
+    if not rows:
+        return {}
+    return {c: int(w) for c, w in zip(DISPLAY_COLUMNS, rows[0], strict=True)}

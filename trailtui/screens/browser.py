@@ -50,6 +50,8 @@ def _fmt_bool(value: object) -> str:
 class BrowserScreen(Screen[None]):
     """Facets beside a virtual table of every event; drill-down and copy from the keyboard."""
 
+    AUTO_FOCUS = "#events"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "focus_facets", "Facets", id="trailtui.facets"),
         Binding("slash", "search", "Search", id="trailtui.search"),
@@ -85,6 +87,8 @@ class BrowserScreen(Screen[None]):
         self._cancel_load = threading.Event()
         self._page_cursor: duckdb.DuckDBPyConnection | None = None
         self._old_views: list[str] = []
+        self._widths: dict[str, int] = {}
+        self._focused_once = False
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -104,9 +108,7 @@ class BrowserScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(EventTable)
         table.columns = self._columns()
-        table.focus()
         self._page_cursor = self.store.cursor()
-        self.query_one("#search", Input).display = False
         self._update_status()
         if self.paths:
             self.start_load(self.paths)
@@ -117,16 +119,28 @@ class BrowserScreen(Screen[None]):
             self.call_after_refresh(self.action_open)
 
     def _columns(self) -> list[Column]:
+        """The table's columns, sized to the longest value in the current view (capped)."""
+
+        def w(key: str, default: int, label: str) -> int:
+            return max(len(label), self._widths.get(key, default))
+
         return [
             Column("eventTime", "Time (local)" if self.local_time else "Time (UTC)",
                    min_width=19, width=19, formatter=self._fmt_time),
-            Column("actor", "User / role", min_width=8, width=28, max_width=48),
-            Column("eventName", "Event name", min_width=8, width=30, max_width=48, flex=True),
-            Column("eventSource", "Service", min_width=8, width=26, max_width=36),
-            Column("awsRegion", "Region", min_width=6, width=14, max_width=20),
-            Column("sourceIPAddress", "Source IP", min_width=7, width=16, max_width=40),
-            Column("errorCode", "Error", min_width=5, width=16, max_width=36),
-            Column("account_id", "Account", min_width=7, width=12, max_width=14),
+            Column("actor", "User / role", min_width=8, width=w("actor", 28, "User / role"),
+                   max_width=40),
+            Column("eventName", "Event name", min_width=8,
+                   width=w("eventName", 30, "Event name"), max_width=40, flex=True),
+            Column("eventSource", "Service", min_width=8, width=w("eventSource", 26, "Service"),
+                   max_width=34),
+            Column("awsRegion", "Region", min_width=9, width=w("awsRegion", 14, "Region"),
+                   max_width=20),
+            Column("sourceIPAddress", "Source IP", min_width=7,
+                   width=w("sourceIPAddress", 16, "Source IP"), max_width=39),
+            Column("errorCode", "Error", min_width=5, width=w("errorCode", 16, "Error"),
+                   max_width=32),
+            Column("account_id", "Account", min_width=12, width=w("account_id", 12, "Account"),
+                   max_width=20),
             Column("readOnly", "RO", min_width=3, width=3, max_width=3, formatter=_fmt_bool),
         ]
 
@@ -209,7 +223,8 @@ class BrowserScreen(Screen[None]):
                 return
             total = views.total_count(cur)
             span = views.time_span(cur, filters)
-            self.post_message(ViewReady(generation, view, total, span))
+            widths = views.column_widths(cur, view.table)
+            self.post_message(ViewReady(generation, view, total, span, widths))
         except duckdb.InterruptException:
             return
         except duckdb.Error as exc:
@@ -244,9 +259,17 @@ class BrowserScreen(Screen[None]):
         self.total = message.total
         self.span = message.span
         table = self.query_one(EventTable)
+        if message.widths and message.widths != self._widths:
+            self._widths = message.widths
+            table.columns = self._columns()
         table.sort_column = self.sort_column
         table.sort_descending = self.sort_descending
-        table.set_source(views.PageSource(self._page_cursor, message.view))
+        table.set_source(views.PageSource(self._page_cursor, message.view), cursor_row=0)
+        if not self._focused_once:
+            # The first layout passes hide the table for a frame, which moves focus away;
+            # the first events are where an investigator starts.
+            self._focused_once = True
+            table.focus()
         if old is not None:
             self._drop_later(old.table)
         self._update_status()

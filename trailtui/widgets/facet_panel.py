@@ -72,7 +72,8 @@ class FacetPanel(OptionList):
             self.highlighted = 0
 
     def _rebuild(self) -> None:
-        width = max(10, self.scrollable_content_region.width or (self.size.width - 4) or 30)
+        # Content width: the panel less its border and a 1-cell scrollbar (kept: stable gutter).
+        width = max(10, (self.size.width or 38) - 3)
         count_w = max((len(f"{c:,}") for _, c in self._counts), default=1)
         text_w = max(4, width - count_w - 1)
         options = []

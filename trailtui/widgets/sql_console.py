@@ -34,11 +34,21 @@ from textual.widgets.option_list import Option
 
 from trailtui.data.history import HistoryEntry
 from trailtui.data.queries import QueryResult, ResultSource, event_column, format_ms, placeholders
-from trailtui.sanitize import safe_content
+from trailtui.sanitize import safe_content, safe_text
 from trailtui.widgets.event_table import Column, EventTable
 
 MAX_COMPLETIONS: Final = 200
 _WORD_BEFORE: Final = re.compile(r"[A-Za-z_][\w.]*$")
+_TERMINAL_CONTROLS: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def editor_safe(text: str) -> str:
+    """Text for the editor with terminal control characters (ESC, C1...) made visible.
+
+    TextArea writes characters to the terminal as they are, so SQL recalled from a file or
+    pasted must not carry escape sequences; tabs and line ends are kept.
+    """
+    return _TERMINAL_CONTROLS.sub(lambda m: safe_text(m.group(0)), text)
 
 
 def sql_language_available() -> bool:
@@ -58,26 +68,30 @@ def match_completions(
 ) -> list[tuple[str, str]]:
     """(shown, inserted) pairs for the word before the cursor, case-insensitive prefix match.
 
-    Shallow names first (`userIdentity.arn` before `userIdentity.sessionContext.x`). When
-    nothing matches a dotted word, its first part is taken as a table alias
-    (`e.userIdentity.` completes like `userIdentity.`, keeping `e.`).
+    Shallow names first (`userIdentity.arn` before `userIdentity.sessionContext.x`); names that
+    differ only in case (`userIdentity.arn`, and `useridentity.arn` from the Athena view) are
+    offered once, in the spelling closest to what was typed. When nothing matches a dotted word,
+    its first part is taken as a table alias (`e.userIdentity.` completes like
+    `userIdentity.`, keeping `e.`).
     """
-    lowered = word.lower()
-
-    def rank(name: str) -> tuple[int, str, str]:
-        return (name.count("."), name.lower(), name)
-
-    found = sorted((n for n in names if n.lower().startswith(lowered) and n.lower() != lowered),
-                   key=rank)
+    found = _prefixed(names, word)
     if found or "." not in word:
         return [(n, n) for n in found[:limit]]
     alias, rest = word.split(".", 1)
-    rest_lower = rest.lower()
-    found = sorted(
-        (n for n in names if n.lower().startswith(rest_lower) and n.lower() != rest_lower),
-        key=rank,
-    )
-    return [(n, f"{alias}.{n}") for n in found[:limit]]
+    return [(n, f"{alias}.{n}") for n in _prefixed(names, rest)[:limit]]
+
+
+def _prefixed(names: Sequence[str], word: str) -> list[str]:
+    lowered = word.lower()
+    best: dict[str, str] = {}
+    for name in names:
+        key = name.lower()
+        if not key.startswith(lowered) or key == lowered:
+            continue
+        seen = best.get(key)
+        if seen is None or (not seen.startswith(word) and name.startswith(word)):
+            best[key] = name
+    return sorted(best.values(), key=lambda n: (n.count("."), n.lower(), n))
 
 
 def format_value(value: object) -> str:
@@ -146,6 +160,9 @@ class SqlEditor(TextArea):
                 console.move_completion(-10 if event.key == "pageup" else 10)
                 return
         self.last_typed = event.character if event.is_printable else None
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        event.text = editor_safe(event.text)
 
     def action_cursor_up(self, select: bool = False) -> None:
         if self._sql_console.completion_open and not select:
@@ -456,7 +473,7 @@ class SqlConsole(Vertical):
 
     def _load(self, text: str, *, at_end: bool) -> None:
         self.close_completion()
-        self.editor.load_text(text)
+        self.editor.load_text(editor_safe(text))
         self.editor.last_typed = None
         if at_end:
             last = self.editor.document.line_count - 1
@@ -629,6 +646,7 @@ __all__ = [
     "CompletionList",
     "SqlConsole",
     "SqlEditor",
+    "editor_safe",
     "format_value",
     "match_completions",
     "sql_language_available",
