@@ -138,6 +138,11 @@ def worker_trailtui(files: list[str], t0: float, threads: int | None, *, first_s
             cur.execute(FACET_SQL.format(col=FACET_COLUMNS[0])).fetchall()
             res["first_facet_ms"] = (time.perf_counter() - t) * 1000
             res["answered"] = _since(t0)
+        # Compaction after the load: a no-op unless the loader left uncompressed rows (it
+        # checkpoints itself), counted in the peak RSS but not in `loaded`.
+        t = time.perf_counter()
+        cur.execute("CHECKPOINT").fetchall()
+        res["compact_s"] = time.perf_counter() - t
         res["events"] = cur.execute("SELECT count(*) FROM events").fetchone()[0]
         res["distinct_ids"] = cur.execute(
             "SELECT count(DISTINCT eventID) FROM events").fetchone()[0]
@@ -202,6 +207,8 @@ class Run:
     wall: float  # process wall, spawn to exit
     maxrss: int  # bytes, from wait4
     res: dict[str, Any] = field(default_factory=dict)
+    cpu: float = 0.0  # user + system seconds of the process (all its threads)
+    others: float | None = None  # mean cores busy with other processes during the run
 
     @property
     def ok(self) -> bool:
@@ -223,12 +230,23 @@ def _maxrss_bytes(ru: Any) -> int:
     return int(ru.ru_maxrss) * (1 if platform.system() == "Darwin" else 1024)
 
 
+def _cpu_busy() -> float:
+    """Seconds of CPU the whole machine has been busy (all cores), from /proc/stat; 0 if unknown."""
+    try:
+        with open("/proc/stat") as fh:
+            v = [int(x) for x in fh.readline().split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = v[3] + (v[4] if len(v) > 4 else 0)
+    return (sum(v[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def spawn(args: argparse.Namespace, method: str, worker: str, files: list[Path], *,
-          timeout: float, extra: list[str] | None = None, log: Path) -> Run:
+          timeout: float, extra: list[str] | None = None, log: Path, whatif: str = "") -> Run:
     """Run one worker in a fresh process; wall time and peak RSS of that process alone."""
     cmd_tail = ["--worker", worker]
-    if args.whatif and worker != "plain":
-        cmd_tail += ["--whatif", args.whatif]
+    if whatif:
+        cmd_tail += ["--whatif", whatif]
     if args.threads:
         cmd_tail += ["--threads", str(args.threads)]
     cmd_tail += (extra or []) + [str(f) for f in files]
@@ -236,6 +254,7 @@ def spawn(args: argparse.Namespace, method: str, worker: str, files: list[Path],
     with log.open("ab") as err:
         err.write(f"\n=== {time.strftime('%H:%M:%S')} {method}\n".encode())
         err.flush()
+        busy0 = _cpu_busy()
         t0 = time.time()
         proc = subprocess.Popen(
             [args.python, str(Path(__file__).resolve()), "--t0", repr(t0), *cmd_tail],
@@ -261,6 +280,7 @@ def spawn(args: argparse.Namespace, method: str, worker: str, files: list[Path],
                 break
             time.sleep(0.05)
         wall = time.time() - t0
+        busy = _cpu_busy() - busy0
         proc.returncode = os.waitstatus_to_exitcode(wstatus)
         if proc.stdout:
             out_chunks.append(proc.stdout.read())
@@ -280,9 +300,13 @@ def spawn(args: argparse.Namespace, method: str, worker: str, files: list[Path],
             status = f"failed: killed by {sig}" + (" (out of memory?)" if sig == "SIGKILL" else "")
         else:
             status = f"failed: exit code {proc.returncode} (see {log})"
-    r = Run(method, status, wall, maxrss, res)
-    show = f"{r.res.get('loaded', wall):7.2f} s" if r.ok else r.status
-    print(f"    {method:<22} {show:<40} peak RSS {maxrss / 2**20:7.0f} MiB"
+    cpu = ru.ru_utime + ru.ru_stime
+    # CPU the rest of the machine used meanwhile, in cores: other load makes times noisy.
+    others = max(0.0, busy - cpu) / wall if busy and wall > 0 else None
+    r = Run(method, status, wall, maxrss, res, cpu, others)
+    show = f"{r.res.get('loaded', wall):7.2f} s" if r.ok else r.status[:60]
+    print(f"    {method:<22} {show:<12} peak RSS {maxrss / 2**20:6.0f} MiB  cpu {cpu:6.1f} s"
+          + (f"  others {others:4.2f} cores" if others is not None else "")
           + (f"  ready {r.res['ready']:.2f} s" if r.ok and r.res.get("ready") else ""),
           flush=True)
     return r
@@ -361,34 +385,40 @@ def bench_size(args: argparse.Namespace, n: int, split: int) -> dict[str, Any]:
     files = ensure_data(args, n, split)
     total = sum(f.stat().st_size for f in files)
     print(f"  {len(files)} file(s), {total:,} B; warm read {warm(files):.2f} s", flush=True)
+    print("  (per run: time since launch to loaded, peak RSS, CPU seconds of the run, and the"
+          " cores other processes kept busy meanwhile)", flush=True)
     log = Path(args.keep) / "logs" / f"n{n}x{split}.log"
     plain_timeout = args.plain_timeout
     plain_rounds = args.rounds if split == 1 else min(args.rounds, args.plain_multi_rounds)
-    runs: dict[str, list[Run]] = {"plain": [], "trailtui": [], "trailtui_first": []}
+    methods = ["plain", "trailtui", "trailtui_first"]
+    for i, _w in enumerate(args.whatif, 1):
+        methods += [f"whatif{i}"] + ([] if args.whatif_no_first else [f"whatif{i}_first"])
+    runs: dict[str, list[Run]] = {m: [] for m in methods}
     for r in range(args.rounds):
         print(f"  round {r + 1}/{args.rounds}", flush=True)
-        order = ["plain", "trailtui", "trailtui_first"]
-        order = order[r % 3:] + order[: r % 3]  # rotate who goes first
-        for m in order:
+        k = r % len(methods)
+        for m in methods[k:] + methods[:k]:  # rotate who goes first
+            wi = args.whatif[int(m[6:].split("_")[0]) - 1] if m.startswith("whatif") else ""
             if m == "plain":
                 if args.no_plain or r >= plain_rounds:
                     continue
                 runs[m].append(spawn(args, m, "plain", files, timeout=plain_timeout, log=log))
-            elif m == "trailtui":
+            elif m.endswith("_first"):
                 runs[m].append(spawn(args, m, "trailtui", files, timeout=args.timeout, log=log,
-                                     extra=["--facet-runs", str(args.facet_runs)]))
+                                     extra=["--first-screen"], whatif=wi))
             else:
                 runs[m].append(spawn(args, m, "trailtui", files, timeout=args.timeout, log=log,
-                                     extra=["--first-screen"]))
+                                     extra=["--facet-runs", str(args.facet_runs)], whatif=wi))
     # Reopen from the cache: write it once, then reopen in fresh processes.
     cache_dir = Path(args.keep) / "cache" / f"n{n}x{split}"
     shutil.rmtree(cache_dir, ignore_errors=True)
     cache_dir.mkdir(parents=True)
     print("  cache", flush=True)
     cw = spawn(args, "cache_write", "cache_write", files, timeout=args.timeout, log=log,
-               extra=["--cache-dir", str(cache_dir)])
+               extra=["--cache-dir", str(cache_dir)], whatif=args.whatif_cache)
     co = [spawn(args, "cache_open", "cache_open", files, timeout=args.timeout, log=log,
-                extra=["--cache-dir", str(cache_dir)]) for _ in range(args.rounds)]
+                extra=["--cache-dir", str(cache_dir)], whatif=args.whatif_cache)
+          for _ in range(args.rounds)]
     cache_bytes = sum(p.stat().st_size for p in cache_dir.rglob("*") if p.is_file())
     db_bytes = sum(p.stat().st_size for p in cache_dir.rglob("events.duckdb") if p.is_file())
     if not args.keep_cache:
@@ -413,6 +443,53 @@ def verdict(ok: bool | None) -> str:
     return "—" if ok is None else ("PASS" if ok else "FAIL")
 
 
+def _method_rows(name: str, n: int, multi: bool, tag: str, runs: list[Run],
+                 first: list[Run], pl_t: float | None) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    tt_ok = [r for r in runs if r.ok]
+    tf_ok = [r for r in first if r.ok]
+    tt_t = med([r.res["loaded"] for r in tt_ok])
+    cpu = med([r.cpu for r in tt_ok])
+    tt_rss = med([r.maxrss for r in tt_ok])
+    tt_max_rss = max((r.maxrss for r in tt_ok), default=0)
+    compact = med([r.res.get("compact_s") for r in tt_ok]) or 0.0
+    after = f", + {compact:.1f} s compaction after" if compact >= 0.05 else ""
+    if not tt_ok:
+        st = runs[0].status if runs else "not run"
+        rows.append((f"{name}: {tag} load", st[:60], "", "FAIL"))
+    elif not multi:
+        ratio = tt_t / pl_t if pl_t else None
+        rows.append((f"{name}: {tag} load (since launch)",
+                     f"{fmt_s(tt_t)} (cpu {cpu:.1f} s{after})"
+                     + (f" = {ratio:.3f}x plain" if ratio else ""),
+                     f"≤ {GOAL_SINGLE_RATIO}x plain",
+                     verdict(ratio <= GOAL_SINGLE_RATIO if ratio else None)))
+        rows.append((f"{name}: {tag} peak RSS", f"{fmt_mib(tt_rss)} (max {fmt_mib(tt_max_rss)})",
+                     f"≤ {GOAL_SINGLE_RSS / GiB:.0f} GiB", verdict(tt_max_rss <= GOAL_SINGLE_RSS)))
+    else:
+        rows.append((f"{name}: {tag} load (since launch)", f"{fmt_s(tt_t)} (cpu {cpu:.1f} s{after})",
+                     f"≤ {GOAL_MULTI_SECONDS:.0f} s", verdict(tt_t <= GOAL_MULTI_SECONDS)))
+        rows.append((f"{name}: {tag} peak RSS", f"{fmt_mib(tt_rss)} (max {fmt_mib(tt_max_rss)})",
+                     f"≤ {GOAL_MULTI_RSS / GiB:.0f} GiB", verdict(tt_max_rss <= GOAL_MULTI_RSS)))
+    if tt_ok:
+        ev = tt_ok[0].res["events"]
+        ids = tt_ok[0].res["distinct_ids"]
+        rows.append((f"{name}: {tag} events after dedup", f"{ev:,} ({ids:,} distinct eventIDs)",
+                     f"= {n:,}", verdict(ev == n and ids == n)))
+    if tf_ok:
+        rows.append((f"{name}: {tag} first events queryable (first_screen)",
+                     f"{fmt_s(med([r.res['ready'] for r in tf_ok]))} "
+                     f"(all loaded {fmt_s(med([r.res['loaded'] for r in tf_ok]))}, "
+                     f"peak {fmt_mib(med([r.maxrss for r in tf_ok]))})", "(info)", "—"))
+    if tt_ok and tt_ok[0].res.get("facets"):
+        for col in FACET_COLUMNS:
+            ms = med([r.res["facets"][col]["median_ms"] for r in tt_ok])
+            groups = tt_ok[0].res["facets"][col]["groups"]
+            rows.append((f"{name}: {tag} facet GROUP BY {col} ({groups:,} groups)",
+                         f"{ms:.1f} ms", f"≤ {GOAL_FACET_MS:.0f} ms", verdict(ms <= GOAL_FACET_MS)))
+    return rows
+
+
 def summarize(s: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """Rows (figure, measured, goal, verdict) for one size."""
     rows: list[tuple[str, str, str, str]] = []
@@ -420,8 +497,11 @@ def summarize(s: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     multi = s["split"] > 1
     R = s["runs"]
     pl_ok = [r for r in R["plain"] if r.ok]
-    tt_ok = [r for r in R["trailtui"] if r.ok]
-    tf_ok = [r for r in R["trailtui_first"] if r.ok]
+    allruns = [r for rs in R.values() for r in rs] + [s["cache_write"], *s["cache_open"]]
+    others = med([r.others for r in allruns if r.others is not None])
+    if others is not None:
+        rows.append((f"{name}: other load on the machine", f"{others:.2f} cores busy (median)",
+                     "(noise)", "—"))
 
     pl_t = med([r.res["loaded"] for r in pl_ok])
     pl_rss = med([r.maxrss for r in pl_ok])
@@ -432,44 +512,13 @@ def summarize(s: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows.append((f"{name}: plain DuckDB load", first.status[:60] + f" [{first.wall:.0f} s, "
                      f"{fmt_mib(first.maxrss)}]", "(baseline)", "—"))
     elif pl_ok:
-        rows.append((f"{name}: plain DuckDB load", f"{fmt_s(pl_t)}, peak {fmt_mib(pl_rss)}"
+        rows.append((f"{name}: plain DuckDB load", f"{fmt_s(pl_t)} (cpu "
+                     f"{med([r.cpu for r in pl_ok]):.1f} s), peak {fmt_mib(pl_rss)}"
                      + (f" (n={len(pl_ok)})" if len(pl_ok) > 1 else ""), "(baseline)", "—"))
 
-    tt_t = med([r.res["loaded"] for r in tt_ok])
-    tt_rss = med([r.maxrss for r in tt_ok])
-    tt_max_rss = max((r.maxrss for r in tt_ok), default=None)
-    if not tt_ok:
-        st = R["trailtui"][0].status if R["trailtui"] else "not run"
-        rows.append((f"{name}: trailtui load", st[:60], "", "FAIL"))
-    elif not multi:
-        ratio = tt_t / pl_t if pl_t else None
-        rows.append((f"{name}: trailtui load (since launch)",
-                     f"{fmt_s(tt_t)} = {ratio:.3f}x plain" if ratio else fmt_s(tt_t),
-                     f"≤ {GOAL_SINGLE_RATIO}x plain",
-                     verdict(ratio <= GOAL_SINGLE_RATIO if ratio else None)))
-        rows.append((f"{name}: trailtui peak RSS", f"{fmt_mib(tt_rss)} (max {fmt_mib(tt_max_rss)})",
-                     f"≤ {GOAL_SINGLE_RSS / GiB:.0f} GiB", verdict(tt_max_rss <= GOAL_SINGLE_RSS)))
-    else:
-        rows.append((f"{name}: trailtui load (since launch)", fmt_s(tt_t),
-                     f"≤ {GOAL_MULTI_SECONDS:.0f} s", verdict(tt_t <= GOAL_MULTI_SECONDS)))
-        rows.append((f"{name}: trailtui peak RSS", f"{fmt_mib(tt_rss)} (max {fmt_mib(tt_max_rss)})",
-                     f"≤ {GOAL_MULTI_RSS / GiB:.0f} GiB", verdict(tt_max_rss <= GOAL_MULTI_RSS)))
-    if tt_ok:
-        ev = tt_ok[0].res["events"]
-        ids = tt_ok[0].res["distinct_ids"]
-        rows.append((f"{name}: events after dedup", f"{ev:,} ({ids:,} distinct eventIDs)",
-                     f"= {n:,}", verdict(ev == n and ids == n)))
-    if tf_ok:
-        rows.append((f"{name}: first events queryable (first_screen)",
-                     f"{fmt_s(med([r.res['ready'] for r in tf_ok]))} "
-                     f"(all loaded {fmt_s(med([r.res['loaded'] for r in tf_ok]))}, "
-                     f"peak {fmt_mib(med([r.maxrss for r in tf_ok]))})", "(info)", "—"))
-    if tt_ok and tt_ok[0].res.get("facets"):
-        for col in FACET_COLUMNS:
-            ms = med([r.res["facets"][col]["median_ms"] for r in tt_ok])
-            groups = tt_ok[0].res["facets"][col]["groups"]
-            rows.append((f"{name}: facet GROUP BY {col} ({groups:,} groups)", f"{ms:.1f} ms",
-                         f"≤ {GOAL_FACET_MS:.0f} ms", verdict(ms <= GOAL_FACET_MS)))
+    for prefix in [k for k in R if k == "trailtui" or re.fullmatch(r"whatif\d+", k)]:
+        tag = prefix if prefix == "trailtui" else prefix.upper()
+        rows += _method_rows(name, n, multi, tag, R[prefix], R.get(prefix + "_first", []), pl_t)
     cw, co = s["cache_write"], [r for r in s["cache_open"] if r.ok]
     if cw.ok:
         rows.append((f"{name}: load + save_cache (first run)",
@@ -558,9 +607,14 @@ def main() -> int:
                     help="path of gen_events.py (default ../shared/tools/gen_events.py)")
     ap.add_argument("--python", default=sys.executable, help="interpreter for the workers")
     ap.add_argument("--json", help="also write the raw results to this file")
-    ap.add_argument("--whatif", default="",
-                    help="comma list of proposed-change patches from bench/whatif.py to apply "
-                         "in the trailtui workers (measures a proposal; default none)")
+    ap.add_argument("--whatif", action="append", default=[],
+                    help="comma list of proposed-change patches from bench/whatif.py, measured "
+                         "as extra interleaved methods WHATIF1 (and WHATIF1_first), next to the "
+                         "code as it is; repeat for WHATIF2, ... (default none)")
+    ap.add_argument("--whatif-no-first", action="store_true",
+                    help="no first_screen runs for the --whatif sets")
+    ap.add_argument("--whatif-cache", default="",
+                    help="patches from bench/whatif.py for the cache write/reopen runs")
     args = ap.parse_args()
     if args.quick:
         args.sizes = args.sizes or "20k,20k/5"
@@ -573,15 +627,20 @@ def main() -> int:
     Path(args.keep).mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y-%m-%d %H:%M")
     print(f"trailtui load benchmark, {started}; {machine()}", flush=True)
-    if args.whatif:
-        print(f"WHATIF patches applied to trailtui: {args.whatif} (not the product as it is)")
+    for i, w in enumerate(args.whatif, 1):
+        print(f"WHATIF{i} = the code as it is + bench/whatif.py patches {w} (a proposal)")
+    if args.whatif_cache:
+        print(f"WHATIF: the cache runs apply {args.whatif_cache}")
     results = [bench_size(args, n, split) for n, split in sizes]
     rows: list[tuple[str, str, str, str]] = []
     for s in results:
         rows += summarize(s)
     print("\n" + print_table(rows))
-    fails = sum(1 for r in rows if r[3] == "FAIL")
+    fails = sum(1 for r in rows if r[3] == "FAIL" and "WHATIF" not in r[0])
     print(f"\n{fails} goal(s) failed." if fails else "\nAll goals met.")
+    if args.whatif:
+        print("(WHATIF rows measure proposed changes and do not count as failures; "
+              + "; ".join(f"WHATIF{i} = {w}" for i, w in enumerate(args.whatif, 1)) + ")")
     if args.quick:
         print("(--quick: goals are stated for 200k / 1M events; these are a smoke test only)")
     if args.json:

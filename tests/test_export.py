@@ -27,8 +27,6 @@ from trailtui.data.export import (
 from trailtui.data.queries import run_query
 from trailtui.data.store import EventStore
 
-
-
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 
 
@@ -54,13 +52,15 @@ def cur(store: EventStore) -> Iterator[duckdb.DuckDBPyConnection]:
     c.close()
 
 
-def identity(store: EventStore, where: str = "TRUE", params: list[Any] | None = None
-             ) -> Counter[tuple[Any, Any]]:
+def identity(
+    store: EventStore, where: str = "TRUE", params: list[Any] | None = None
+) -> Counter[tuple[Any, Any]]:
     """The events as (eventID, content hash) pairs: same pairs = same events."""
     cur = store.cursor()
     try:
-        return Counter(cur.execute(f"SELECT eventID, _h FROM events WHERE {where}",
-                                   params or []).fetchall())
+        return Counter(
+            cur.execute(f"SELECT eventID, _h FROM events WHERE {where}", params or []).fetchall()
+        )
     finally:
         cur.close()
 
@@ -73,8 +73,9 @@ def reopen(*paths: Path) -> EventStore:
 
 
 @pytest.mark.parametrize("name", ["all.json", "all.ndjson", "all.json.gz", "all.jsonl.gz"])
-def test_all_events_round_trip(store: EventStore, cur: duckdb.DuckDBPyConnection,
-                               tmp_path: Path, name: str) -> None:
+def test_all_events_round_trip(
+    store: EventStore, cur: duckdb.DuckDBPyConnection, tmp_path: Path, name: str
+) -> None:
     fmt = guess_format(name, events=True)
     assert fmt in (ExportFormat.RECORDS, ExportFormat.NDJSON)
     outcome = export_events(cur, store, tmp_path / name, fmt)
@@ -87,11 +88,18 @@ def test_all_events_round_trip(store: EventStore, cur: duckdb.DuckDBPyConnection
         again.close()
 
 
-def test_records_file_is_cloudtrail_shaped(store: EventStore, cur: duckdb.DuckDBPyConnection,
-                                           tmp_path: Path) -> None:
+def test_records_file_is_cloudtrail_shaped(
+    store: EventStore, cur: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     target = tmp_path / "s3.json"
-    outcome = export_events(cur, store, target, ExportFormat.RECORDS,
-                            where="eventSource = ?", params=["s3.amazonaws.com"])
+    outcome = export_events(
+        cur,
+        store,
+        target,
+        ExportFormat.RECORDS,
+        where="eventSource = ?",
+        params=["s3.amazonaws.com"],
+    )
     data = json.loads(target.read_text(encoding="utf-8"))
     assert list(data) == ["Records"]
     assert len(data["Records"]) == outcome.rows > 0
@@ -99,11 +107,15 @@ def test_records_file_is_cloudtrail_shaped(store: EventStore, cur: duckdb.DuckDB
     assert "Wrote" in outcome.message and "events" in outcome.message
 
 
-def test_filtered_events_round_trip(store: EventStore, cur: duckdb.DuckDBPyConnection,
-                                    tmp_path: Path) -> None:
+def test_filtered_events_round_trip(
+    store: EventStore, cur: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     where, params = "errorCode IS NOT NULL AND awsRegion = ?", ["us-east-1"]
-    for fmt, name in [(ExportFormat.RECORDS, "f.json"), (ExportFormat.NDJSON, "f.ndjson"),
-                      (ExportFormat.JSON, "f-array.json")]:
+    for fmt, name in [
+        (ExportFormat.RECORDS, "f.json"),
+        (ExportFormat.NDJSON, "f.ndjson"),
+        (ExportFormat.JSON, "f-array.json"),
+    ]:
         export_events(cur, store, tmp_path / name, fmt, where=where, params=params)
         again = reopen(tmp_path / name)
         try:
@@ -112,18 +124,29 @@ def test_filtered_events_round_trip(store: EventStore, cur: duckdb.DuckDBPyConne
             again.close()
 
 
-def test_named_filter_parameters(store: EventStore, cur: duckdb.DuckDBPyConnection,
-                                 tmp_path: Path) -> None:
+def test_named_filter_parameters(
+    store: EventStore, cur: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     for fmt in (ExportFormat.CSV, ExportFormat.NDJSON):
-        outcome = export_events(cur, store, tmp_path / f"n.{fmt.value}", fmt,
-                                where="eventName = $name", params={"name": "ConsoleLogin"})
+        outcome = export_events(
+            cur,
+            store,
+            tmp_path / f"n.{fmt.value}",
+            fmt,
+            where="eventName = $name",
+            params={"name": "ConsoleLogin"},
+        )
         assert outcome.rows == sum(identity(store, "eventName = 'ConsoleLogin'").values())
 
 
-def test_empty_exports_are_valid(store: EventStore, cur: duckdb.DuckDBPyConnection,
-                                 tmp_path: Path) -> None:
-    for fmt, name in [(ExportFormat.RECORDS, "e.json"), (ExportFormat.JSON, "e2.json"),
-                      (ExportFormat.NDJSON, "e.ndjson")]:
+def test_empty_exports_are_valid(
+    store: EventStore, cur: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    for fmt, name in [
+        (ExportFormat.RECORDS, "e.json"),
+        (ExportFormat.JSON, "e2.json"),
+        (ExportFormat.NDJSON, "e.ndjson"),
+    ]:
         outcome = export_events(cur, store, tmp_path / name, fmt, where="FALSE")
         assert outcome.rows == 0
         text = (tmp_path / name).read_text()
@@ -133,14 +156,25 @@ def test_empty_exports_are_valid(store: EventStore, cur: duckdb.DuckDBPyConnecti
             assert json.loads(text) in ({"Records": []}, [])
 
 
-def test_result_records_round_trip(store: EventStore, cur: duckdb.DuckDBPyConnection,
-                                   tmp_path: Path) -> None:
-    exact = run_query(cur, "SELECT _file_id, _line, eventName FROM events "
-                           "WHERE eventName = 'ConsoleLogin' ORDER BY eventTime", None, store)
+def test_result_records_round_trip(
+    store: EventStore, cur: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    exact = run_query(
+        cur,
+        "SELECT _file_id, _line, eventName FROM events "
+        "WHERE eventName = 'ConsoleLogin' ORDER BY eventTime",
+        None,
+        store,
+    )
     out = export_result(cur, store, exact, tmp_path / "exact.json", ExportFormat.RECORDS)
     assert out.rows == exact.row_count and out.note == ""
-    by_id = run_query(cur, "SELECT eventid, eventname FROM cloudtrail_logs.cloudtrail_partitioned "
-                           "WHERE eventname = 'ConsoleLogin'", None, store)
+    by_id = run_query(
+        cur,
+        "SELECT eventid, eventname FROM cloudtrail_logs.cloudtrail_partitioned "
+        "WHERE eventname = 'ConsoleLogin'",
+        None,
+        store,
+    )
     out2 = export_result(cur, store, by_id, tmp_path / "by-id.json", ExportFormat.RECORDS)
     assert "eventID" in out2.note
     for name in ("exact.json", "by-id.json"):
@@ -158,8 +192,15 @@ def test_result_records_round_trip(store: EventStore, cur: duckdb.DuckDBPyConnec
         export_result(cur, store, counts, tmp_path / "no.json", ExportFormat.RECORDS)
 
 
-OWN_SHAPES = ["console_compact.json", "bare_array.json", "logstash.ndjson", "lookup_events.jsonl",
-              "times.ndjson", "eventbridge.json", "console.csv"]
+OWN_SHAPES = [
+    "console_compact.json",
+    "bare_array.json",
+    "logstash.ndjson",
+    "lookup_events.jsonl",
+    "times.ndjson",
+    "eventbridge.json",
+    "console.csv",
+]
 
 
 @pytest.mark.parametrize("fmt", [ExportFormat.RECORDS, ExportFormat.NDJSON, ExportFormat.JSON])
@@ -185,14 +226,16 @@ def test_every_input_shape_round_trips(tmp_path: Path, fmt: ExportFormat) -> Non
 EVIL = "=cmd|' /C calc'!A0"
 
 
-def test_csv_neutralises_formulas(store: EventStore, cur: duckdb.DuckDBPyConnection,
-                                  tmp_path: Path) -> None:
+def test_csv_neutralises_formulas(
+    store: EventStore, cur: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     result = run_query(
         cur,
         "SELECT ? AS evil, '+1+1' AS plus, '-2+3' AS minus, '@SUM(A1)' AS at, "
         "chr(9) || '=1' AS tab, chr(13) || '=1' AS cr, 'safe = text' AS fine, "
         "-5 AS negative, {'k': '=x'} AS nested, 'v' AS \"=header\"",
-        [EVIL], store,
+        [EVIL],
+        store,
     )
     target = tmp_path / "evil.csv"
     export_result(cur, store, result, target, ExportFormat.CSV)
@@ -212,11 +255,13 @@ def test_csv_neutralises_formulas(store: EventStore, cur: duckdb.DuckDBPyConnect
     assert neutralise_cell("=1") == "'=1" and neutralise_cell("a=1") == "a=1"
 
 
-def test_csv_of_events_has_readable_columns(store: EventStore, cur: duckdb.DuckDBPyConnection,
-                                            tmp_path: Path) -> None:
+def test_csv_of_events_has_readable_columns(
+    store: EventStore, cur: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     target = tmp_path / "events.csv"
-    outcome = export_events(cur, store, target, ExportFormat.CSV,
-                            where="eventName = ?", params=["ConsoleLogin"])
+    outcome = export_events(
+        cur, store, target, ExportFormat.CSV, where="eventName = ?", params=["ConsoleLogin"]
+    )
     with target.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == outcome.rows > 0
@@ -228,10 +273,16 @@ def test_csv_of_events_has_readable_columns(store: EventStore, cur: duckdb.DuckD
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
 
 
-def test_json_parquet_and_gzip(store: EventStore, cur: duckdb.DuckDBPyConnection,
-                               tmp_path: Path) -> None:
-    result = run_query(cur, "SELECT eventID, eventTime, userIdentity, readOnly FROM events "
-                            "ORDER BY eventTime DESC, eventID LIMIT 50", None, store)
+def test_json_parquet_and_gzip(
+    store: EventStore, cur: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    result = run_query(
+        cur,
+        "SELECT eventID, eventTime, userIdentity, readOnly FROM events "
+        "ORDER BY eventTime DESC, eventID LIMIT 50",
+        None,
+        store,
+    )
     export_result(cur, store, result, tmp_path / "r.json", ExportFormat.JSON)
     array = json.loads((tmp_path / "r.json").read_text())
     assert len(array) == 50 and array[0]["eventTime"].endswith("Z")
@@ -240,13 +291,15 @@ def test_json_parquet_and_gzip(store: EventStore, cur: duckdb.DuckDBPyConnection
     lines = gzip.decompress((tmp_path / "r.ndjson.gz").read_bytes()).splitlines()
     assert [json.loads(x)["eventID"] for x in lines] == [r["eventID"] for r in array]
     export_result(cur, store, result, tmp_path / "r.parquet", ExportFormat.PARQUET)
-    back = cur.execute("SELECT eventID FROM read_parquet(?)",
-                       [str(tmp_path / "r.parquet")]).fetchall()
+    back = cur.execute(
+        "SELECT eventID FROM read_parquet(?)", [str(tmp_path / "r.parquet")]
+    ).fetchall()
     assert [r[0] for r in back] == [r["eventID"] for r in array]
 
 
-def test_bad_paths_get_clear_messages(store: EventStore, cur: duckdb.DuckDBPyConnection,
-                                      tmp_path: Path) -> None:
+def test_bad_paths_get_clear_messages(
+    store: EventStore, cur: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     result = run_query(cur, "SELECT 1 AS a", None, store)
     a_file = tmp_path / "file.txt"
     a_file.write_text("x")
@@ -268,10 +321,10 @@ def test_bad_paths_get_clear_messages(store: EventStore, cur: duckdb.DuckDBPyCon
         export_result(cur, store, ok, tmp_path / "ok.csv", ExportFormat.CSV)
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="root can write anywhere")
-def test_permission_denied(store: EventStore, cur: duckdb.DuckDBPyConnection,
-                           tmp_path: Path) -> None:
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write anywhere")
+def test_permission_denied(
+    store: EventStore, cur: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
@@ -283,8 +336,12 @@ def test_permission_denied(store: EventStore, cur: duckdb.DuckDBPyConnection,
         locked.chmod(0o700)
 
 
-def test_a_failing_write_leaves_nothing(store: EventStore, cur: duckdb.DuckDBPyConnection,
-                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_write_leaves_nothing(
+    store: EventStore,
+    cur: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise OSError(28, "No space left on device")
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import duckdb
 import pytest
-from _fixtures import RECORDS, events_store
+from _fixtures import RECORDS, events_store, record
 
 from trailtui.data import views
 from trailtui.data.filters import (
@@ -316,3 +316,18 @@ def test_sql_literals() -> None:
     assert sql_literal(True) == "TRUE"
     assert sql_literal(T) == "TIMESTAMP '2024-05-01 10:00:00'"
     assert sql_literal("a\x00b") == "'ab'"
+
+
+def test_search_unicode_and_escaped_json(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """JSON is stored as DuckDB re-serialises it: `\\u00e9` in the file becomes `é`, so a
+    search for the character finds it; case folding applies to non-ASCII letters too."""
+    recs = [
+        record(0, requestParameters={"name": "Café Ünïcode"}),
+        record(1, requestParameters={"tab": "a\tb", "slash": "x/y"}),
+    ]
+    with events_store(recs, tmp_path_factory.mktemp("unicode")) as st:
+        c = st.cursor()
+        assert n(c, Chip.search("CAFÉ ü")) == 1
+        assert n(c, Chip.search("a\tb")) == 1  # stored as a\\tb in the JSON text
+        assert n(c, Chip.search("x/y")) == 1
+        c.close()

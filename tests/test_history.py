@@ -40,7 +40,11 @@ def test_consecutive_repeats_are_kept_once(tmp_path: Path) -> None:
     assert history.add("SELECT 1", {"ip": "x"})  # same text, other values: kept
     assert not history.add("   ")
     assert [e.sql.strip() for e in History(tmp_path / "h.jsonl")] == [
-        "SELECT 1", "SELECT 2", "SELECT 1", "SELECT 1"]
+        "SELECT 1",
+        "SELECT 2",
+        "SELECT 1",
+        "SELECT 1",
+    ]
 
 
 def test_history_is_capped_and_the_file_compacted(tmp_path: Path) -> None:
@@ -51,7 +55,8 @@ def test_history_is_capped_and_the_file_compacted(tmp_path: Path) -> None:
     assert [e.sql for e in history.entries] == [f"SELECT {n}" for n in range(30, 40)]
     assert len(path.read_text().splitlines()) <= 15
     assert [e.sql for e in History(path, limit=10).entries] == [
-        f"SELECT {n}" for n in range(30, 40)]
+        f"SELECT {n}" for n in range(30, 40)
+    ]
 
 
 def test_a_corrupt_file_never_crashes(tmp_path: Path) -> None:
@@ -63,7 +68,8 @@ def test_a_corrupt_file_never_crashes(tmp_path: Path) -> None:
         + b"\n[1, 2, 3]\n"
         + b'{"sql": 42}\n'
         + b'{"sql": "SELECT 1", "params": "not a dict", "at": "soon"}\n'
-        + good.encode() + b"\n"
+        + good.encode()
+        + b"\n"
         + b"\n"
     )
     history = History(path)

@@ -134,8 +134,9 @@ def rows(cur: duckdb.DuckDBPyConnection, result: QueryResult) -> list[tuple[Any,
     return [tuple(row) for row in source.fetch(0, result.row_count)]
 
 
-def run_library(cur: duckdb.DuckDBPyConnection, store: EventStore, query_id: str,
-                **values: str) -> tuple[QueryResult, list[tuple[Any, ...]]]:
+def run_library(
+    cur: duckdb.DuckDBPyConnection, store: EventStore, query_id: str, **values: str
+) -> tuple[QueryResult, list[tuple[Any, ...]]]:
     query = get_query(query_id)
     result = run_query(cur, query.sql, query.bind(values), store)
     return result, rows(cur, result)
@@ -161,8 +162,9 @@ COUNTS: dict[str, Callable[[Record], Any]] = {
 
 @needs_samples
 @pytest.mark.parametrize("query_id", sorted(COUNTS))
-def test_count_queries_match_the_files(cur: duckdb.DuckDBPyConnection, store: EventStore,
-                                       records: list[Record], query_id: str) -> None:
+def test_count_queries_match_the_files(
+    cur: duckdb.DuckDBPyConnection, store: EventStore, records: list[Record], query_id: str
+) -> None:
     result, got = run_library(cur, store, query_id)
     expected = Counter(COUNTS[query_id](r) for r in records)
     assert result.value_count and not result.event_shaped
@@ -173,8 +175,9 @@ def test_count_queries_match_the_files(cur: duckdb.DuckDBPyConnection, store: Ev
 
 
 @needs_samples
-def test_errors_by_code(cur: duckdb.DuckDBPyConnection, store: EventStore,
-                        records: list[Record]) -> None:
+def test_errors_by_code(
+    cur: duckdb.DuckDBPyConnection, store: EventStore, records: list[Record]
+) -> None:
     _result, got = run_library(cur, store, "duckdb.by_error_code")
     expected = Counter(error_code(r) for r in records if error_code(r))
     assert dict(got) == dict(expected)
@@ -182,8 +185,9 @@ def test_errors_by_code(cur: duckdb.DuckDBPyConnection, store: EventStore,
 
 
 @needs_samples
-def test_write_events(cur: duckdb.DuckDBPyConnection, store: EventStore,
-                      records: list[Record]) -> None:
+def test_write_events(
+    cur: duckdb.DuckDBPyConnection, store: EventStore, records: list[Record]
+) -> None:
     result, got = run_library(cur, store, "duckdb.write_events")
     expected = Counter(r.get("eventID") for r in records if read_only(r) is False)
     assert result.event_shaped
@@ -192,12 +196,15 @@ def test_write_events(cur: duckdb.DuckDBPyConnection, store: EventStore,
 
 
 @needs_samples
-def test_time_range_is_bound_and_inclusive(cur: duckdb.DuckDBPyConnection, store: EventStore,
-                                           records: list[Record]) -> None:
-    _result, got = run_library(cur, store, "duckdb.by_event_name",
-                               start="2014-09-26T12:00:00Z", end="2014-09-26")
+def test_time_range_is_bound_and_inclusive(
+    cur: duckdb.DuckDBPyConnection, store: EventStore, records: list[Record]
+) -> None:
+    _result, got = run_library(
+        cur, store, "duckdb.by_event_name", start="2014-09-26T12:00:00Z", end="2014-09-26"
+    )
     in_range = [
-        r for r in records
+        r
+        for r in records
         if str(r.get("eventTime", "")).startswith("2014-09-26T")
         and r["eventTime"] >= "2014-09-26T12:00:00Z"
     ]
@@ -214,19 +221,25 @@ def athena_expected(records: list[Record], keep: Any) -> Counter[Any]:
 
 ATHENA: dict[str, Callable[[Record], bool]] = {
     "athena.console_logins": lambda r: event_name(r) == "ConsoleLogin",
-    "athena.iam_changes": lambda r: event_source(r) == "iam.amazonaws.com"
-    and not str(event_name(r)).startswith(queries.READ_ONLY_PREFIXES),
+    "athena.iam_changes": lambda r: (
+        event_source(r) == "iam.amazonaws.com"
+        and not str(event_name(r)).startswith(queries.READ_ONLY_PREFIXES)
+    ),
     "athena.security_group_changes": lambda r: event_name(r) in queries.SECURITY_GROUP_EVENTS,
-    "athena.root_activity": lambda r: ui(r).get("type") == "Root"
-    and ui(r).get("invokedBy") is None and r.get("eventType") != "AwsServiceEvent",
+    "athena.root_activity": lambda r: (
+        ui(r).get("type") == "Root"
+        and ui(r).get("invokedBy") is None
+        and r.get("eventType") != "AwsServiceEvent"
+    ),
     "athena.failed_calls": lambda r: bool(error_code(r)),
 }
 
 
 @needs_samples
 @pytest.mark.parametrize("query_id", sorted(ATHENA))
-def test_athena_investigations_match_the_files(cur: duckdb.DuckDBPyConnection, store: EventStore,
-                                               records: list[Record], query_id: str) -> None:
+def test_athena_investigations_match_the_files(
+    cur: duckdb.DuckDBPyConnection, store: EventStore, records: list[Record], query_id: str
+) -> None:
     result, got = run_library(cur, store, query_id)
     expected = athena_expected(records, ATHENA[query_id])
     assert sum(expected.values()) > 0, "the samples should exercise every investigation"
@@ -235,39 +248,45 @@ def test_athena_investigations_match_the_files(cur: duckdb.DuckDBPyConnection, s
 
 
 @needs_samples
-def test_console_logins_show_outcome_and_mfa(cur: duckdb.DuckDBPyConnection, store: EventStore,
-                                             records: list[Record]) -> None:
+def test_console_logins_show_outcome_and_mfa(
+    cur: duckdb.DuckDBPyConnection, store: EventStore, records: list[Record]
+) -> None:
     result, got = run_library(cur, store, "athena.console_logins")
     outcome = result.columns.index("result")
     expected = Counter(
         (r.get("responseElements") or {}).get("ConsoleLogin")
-        for r in records if event_name(r) == "ConsoleLogin"
+        for r in records
+        if event_name(r) == "ConsoleLogin"
     )
     assert Counter(row[outcome] for row in got) == expected
     assert {"Success", "Failure"} <= set(expected)
 
 
 @needs_samples
-def test_one_source_ip(cur: duckdb.DuckDBPyConnection, store: EventStore,
-                       records: list[Record]) -> None:
+def test_one_source_ip(
+    cur: duckdb.DuckDBPyConnection, store: EventStore, records: list[Record]
+) -> None:
     ip, _n = Counter(str(r.get("sourceIPAddress")) for r in records).most_common(1)[0]
     result, got = run_library(cur, store, "athena.source_ip", ip=ip)
     assert event_ids(got, result) == athena_expected(
-        records, lambda r: r.get("sourceIPAddress") == ip)
+        records, lambda r: r.get("sourceIPAddress") == ip
+    )
 
 
 @needs_samples
 @pytest.mark.parametrize("pattern", ["user/gmolto", "*:root", "arn:aws:iam::*:role/*"])
-def test_one_user_or_role_by_arn_pattern(cur: duckdb.DuckDBPyConnection, store: EventStore,
-                                         records: list[Record], pattern: str) -> None:
+def test_one_user_or_role_by_arn_pattern(
+    cur: duckdb.DuckDBPyConnection, store: EventStore, records: list[Record], pattern: str
+) -> None:
     import fnmatch
 
     glob = pattern if "*" in pattern else f"*{pattern}*"
 
     def keep(r: Record) -> bool:
         issuer = ((ui(r).get("sessionContext") or {}).get("sessionIssuer") or {}).get("arn")
-        return any(isinstance(a, str) and fnmatch.fnmatchcase(a, glob)
-                   for a in (ui(r).get("arn"), issuer))
+        return any(
+            isinstance(a, str) and fnmatch.fnmatchcase(a, glob) for a in (ui(r).get("arn"), issuer)
+        )
 
     result, got = run_library(cur, store, "athena.principal", arn=pattern)
     expected = athena_expected(records, keep)
@@ -279,8 +298,9 @@ def test_one_user_or_role_by_arn_pattern(cur: duckdb.DuckDBPyConnection, store: 
 
 
 @needs_samples
-def test_who_used_one_bucket(cur: duckdb.DuckDBPyConnection, store: EventStore,
-                             records: list[Record]) -> None:
+def test_who_used_one_bucket(
+    cur: duckdb.DuckDBPyConnection, store: EventStore, records: list[Record]
+) -> None:
     def bucket_of(r: Record) -> Any:
         params = r.get("requestParameters")
         return params.get("bucketName") if isinstance(params, dict) else None
@@ -288,7 +308,8 @@ def test_who_used_one_bucket(cur: duckdb.DuckDBPyConnection, store: EventStore,
     buckets = Counter(bucket_of(r) for r in records if event_source(r) == "s3.amazonaws.com")
     bucket = next(b for b, _n in buckets.most_common() if b)
     expected = Counter(
-        (ui(r).get("arn"), event_name(r)) for r in records
+        (ui(r).get("arn"), event_name(r))
+        for r in records
         if event_source(r) == "s3.amazonaws.com" and bucket_of(r) == bucket
     )
     assert expected
@@ -301,13 +322,17 @@ def test_who_used_one_bucket(cur: duckdb.DuckDBPyConnection, store: EventStore,
 
 
 @needs_samples
-@pytest.mark.parametrize(("query_id", "field"), [
-    ("athena.source_ip", "ip"),
-    ("lake.s3_bucket_users", "bucket"),
-    ("athena.principal", "arn"),
-])
-def test_hostile_values_are_literal(cur: duckdb.DuckDBPyConnection, store: EventStore,
-                                    query_id: str, field: str) -> None:
+@pytest.mark.parametrize(
+    ("query_id", "field"),
+    [
+        ("athena.source_ip", "ip"),
+        ("lake.s3_bucket_users", "bucket"),
+        ("athena.principal", "arn"),
+    ],
+)
+def test_hostile_values_are_literal(
+    cur: duckdb.DuckDBPyConnection, store: EventStore, query_id: str, field: str
+) -> None:
     before = store.event_count()
     for value in ["1.2.3.4' OR '1'='1", "x'; DROP TABLE events; --", "%", "100%_'\"\\"]:
         _result, got = run_library(cur, store, query_id, **{field: value})
@@ -320,8 +345,13 @@ def test_every_library_query_runs_on_every_input_shape() -> None:
     data = Path(__file__).resolve().parent / "data"
     own = EventStore(cache=False)
     try:
-        own.load([str(p) for p in sorted(data.iterdir()) if p.suffix in {".json", ".ndjson",
-                                                                          ".jsonl", ".csv"}])
+        own.load(
+            [
+                str(p)
+                for p in sorted(data.iterdir())
+                if p.suffix in {".json", ".ndjson", ".jsonl", ".csv"}
+            ]
+        )
         assert own.event_count() > 10
         cur = own.cursor()
         values = {"ip": "192.0.2.1", "arn": "*", "bucket": "b", "start": "2000-01-01"}
@@ -349,10 +379,12 @@ def test_like_pattern_keeps_user_wildcards_literal() -> None:
     assert like_pattern("100%_x") == "%100\\%\\_x%"
     assert like_pattern("a\\b*") == "a\\\\b%"
     con = duckdb.connect()
-    assert con.execute("SELECT 'abc100%_x' LIKE ? ESCAPE '\\'",
-                       [like_pattern("100%_x")]).fetchall() == [(True,)]
-    assert con.execute("SELECT 'abc1000_x' LIKE ? ESCAPE '\\'",
-                       [like_pattern("100%_x")]).fetchall() == [(False,)]
+    assert con.execute(
+        "SELECT 'abc100%_x' LIKE ? ESCAPE '\\'", [like_pattern("100%_x")]
+    ).fetchall() == [(True,)]
+    assert con.execute(
+        "SELECT 'abc1000_x' LIKE ? ESCAPE '\\'", [like_pattern("100%_x")]
+    ).fetchall() == [(False,)]
 
 
 def test_param_binding_checks_values() -> None:
@@ -382,13 +414,15 @@ def test_user_sql_files_are_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     folder = tmp_path / "cfg" / "queries"
     folder.mkdir(parents=True)
     (folder / "b_deletes_by_user.sql").write_text(
-        "SELECT actor, count(*) FROM events WHERE eventName LIKE 'Delete%' GROUP BY 1\n")
+        "SELECT actor, count(*) FROM events WHERE eventName LIKE 'Delete%' GROUP BY 1\n"
+    )
     (folder / "a.sql").write_text(
         "-- title: Calls from one address [bold]\n"
         "-- description: what $ip did\n"
         "-- param: ip ip Address to look for\n"
         "SELECT * FROM events WHERE sourceIPAddress = $ip AND eventTime >= $since\n"
-        "  AND userIdentity.arn LIKE $role_arn AND '$notaparam' <> ''\n")
+        "  AND userIdentity.arn LIKE $role_arn AND '$notaparam' <> ''\n"
+    )
     (folder / "broken.sql").write_bytes(b"SELECT '\xff\xfe'")
     (folder / "notes.txt").write_text("SELECT 1")
     (folder / "empty.sql").write_text("  \n")
@@ -435,13 +469,13 @@ def mem() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def test_every_row_is_reachable_in_order(mem: duckdb.DuckDBPyConnection) -> None:
-    result = run_query(mem, "SELECT range AS n, 'x' || range AS s FROM range(300000) "
-                            "ORDER BY n DESC")
+    result = run_query(
+        mem, "SELECT range AS n, 'x' || range AS s FROM range(300000) ORDER BY n DESC"
+    )
     assert result.row_count == 300_000
     assert result.columns == ("n", "s") and result.types == ("BIGINT", "VARCHAR")
     source = ResultSource(result, mem)
-    assert source.fetch(0, 3) == [(299_999, "x299999"), (299_998, "x299998"),
-                                  (299_997, "x299997")]
+    assert source.fetch(0, 3) == [(299_999, "x299999"), (299_998, "x299998"), (299_997, "x299997")]
     assert source.fetch(299_998, 256) == [(1, "x1"), (0, "x0")]
     assert result.status.startswith("300,000 rows in ")
     assert result.table is not None and result.table.startswith("m.main.sql_result_")
@@ -472,7 +506,7 @@ def test_other_result_kinds(mem: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_parameters_named_and_positional(mem: duckdb.DuckDBPyConnection) -> None:
-    hostile = "it's 100% \"quoted\"; DROP TABLE x; --"
+    hostile = 'it\'s 100% "quoted"; DROP TABLE x; --'
     named = run_query(mem, "SELECT $v AS v, length($v) AS n", {"v": hostile, "unused": 1})
     assert rows(mem, named) == [(hostile, len(hostile))]
     positional = run_query(mem, "SELECT ? AS a; SELECT ? AS b, ? AS c", ["one", "two", "three"])
@@ -505,22 +539,58 @@ def test_errors_are_duckdb_errors(mem: duckdb.DuckDBPyConnection) -> None:
 def test_dropped_results(mem: duckdb.DuckDBPyConnection) -> None:
     result = run_query(mem, "SELECT 1 AS a")
     queries.drop_result(mem, result.table)
-    assert mem.execute("SELECT count(*) FROM duckdb_tables() "
-                       "WHERE table_name LIKE 'sql_result_%'").fetchall() == [(0,)]
+    assert mem.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'sql_result_%'"
+    ).fetchall() == [(0,)]
     queries.drop_result(mem, "events")  # only result tables are ever dropped
 
 
 @needs_samples
 def test_completions_cover_tables_columns_and_struct_fields(
-        cur: duckdb.DuckDBPyConnection, store: EventStore) -> None:
+    cur: duckdb.DuckDBPyConnection, store: EventStore
+) -> None:
     run_query(cur, "SELECT 1 AS a", None, store)
     names = queries.completions(cur)
-    for expected in ["events", "cloudtrail_events", "cloudtrail_logs.cloudtrail_partitioned",
-                     "eventName", "sourceipaddress", "userIdentity.arn",
-                     "userIdentity.sessionContext.sessionIssuer.userName",
-                     "element_at", "SELECT", "GROUP"]:
+    for expected in [
+        "events",
+        "cloudtrail_events",
+        "cloudtrail_logs.cloudtrail_partitioned",
+        "eventName",
+        "sourceipaddress",
+        "userIdentity.arn",
+        "userIdentity.sessionContext.sessionIssuer.userName",
+        "element_at",
+        "SELECT",
+        "GROUP",
+    ]:
         assert expected in names, expected
     assert not any(n.startswith(("sql_result_", "chunk_sources")) for n in names)
+
+
+@needs_samples
+def test_filtered_view_follows_the_current_view_table(
+    cur: duckdb.DuckDBPyConnection, store: EventStore
+) -> None:
+    queries.define_filtered_view(cur, None)
+    total = store.event_count()
+    assert cur.execute("SELECT count(*) FROM filtered").fetchall() == [(total,)]
+    cur.execute(
+        "CREATE OR REPLACE TABLE view_990 AS SELECT eventTime, _file_id, _line "
+        "FROM events WHERE eventName = ? ORDER BY eventTime",
+        ["ConsoleLogin"],
+    )
+    queries.define_filtered_view(cur, "view_990")
+    result = run_query(cur, "SELECT * FROM filtered", None, store)
+    logins = cur.execute("SELECT count(*) FROM events WHERE eventName = 'ConsoleLogin'").fetchall()[
+        0
+    ][0]
+    assert result.row_count == logins > 0
+    assert result.key_columns == ("_file_id", "_line") and "_h" not in result.columns
+    assert "filtered" in queries.completions(cur)
+    with pytest.raises(ValueError):
+        queries.define_filtered_view(cur, "view_1; DROP TABLE events")
+    queries.define_filtered_view(cur, None)
+    cur.execute("DROP TABLE view_990")
 
 
 @needs_samples
@@ -530,15 +600,30 @@ def test_locate_event(cur: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()[0]
     assert (file_id, line) in queries.locate_event(cur, event_id)
     assert queries.locate_event(cur, "no-such-id") == []
+    # Panther and documentation records reuse IDs: the row's other columns narrow it down.
+    shared, n = cur.execute(
+        "SELECT eventID, count(*) FROM events WHERE eventID IS NOT NULL GROUP BY 1 "
+        "HAVING count(DISTINCT eventName) > 1 "
+        "ORDER BY 2 DESC LIMIT 1"
+    ).fetchall()[0]
+    assert len(queries.locate_event(cur, shared)) == n > 1
+    name = cur.execute(
+        "SELECT eventName FROM events WHERE eventID = ? LIMIT 1", [shared]
+    ).fetchall()[0][0]
+    narrowed = queries.locate_event(cur, shared, {"eventname": name, "other": 1})
+    assert 1 <= len(narrowed) < n
 
 
 # -- cancel ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT sum(hash(range)) FROM range(10000000000)",  # count(*) alone finishes in ~2 s
-    "SELECT count(*) FROM range(200000) a, range(200000) b WHERE a.range + b.range = 7",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT sum(hash(range)) FROM range(10000000000)",  # count(*) alone finishes in ~2 s
+        "SELECT count(*) FROM range(200000) a, range(200000) b WHERE a.range + b.range = 7",
+    ],
+)
 def test_interrupt_all_cancels_a_long_query_within_a_second(sql: str) -> None:
     store = EventStore(cache=False)
     try:
@@ -556,8 +641,9 @@ def test_interrupt_all_cancels_a_long_query_within_a_second(sql: str) -> None:
         assert outcome[0].kind == "cancelled"
         # The cursor is usable again, and nothing half-made was left behind.
         assert execute(store, cur, "SELECT 42 AS answer", None).kind == "ok"
-        assert cur.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE "
-                           "'sql_result_%'").fetchall() == [(1,)]
+        assert cur.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'sql_result_%'"
+        ).fetchall() == [(1,)]
     finally:
         store.close()
 
@@ -577,3 +663,19 @@ def test_library_queries_are_frozen_data() -> None:
     assert isinstance(query, LibraryQuery)
     with pytest.raises(AttributeError):
         query.sql = "DROP TABLE events"  # type: ignore[misc]
+
+
+def test_console_data_modules_leave_textual_out() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trailtui.data.queries, trailtui.data.history, trailtui.data.export; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
+    )
+    repo = str(Path(__file__).resolve().parents[1])
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=repo, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -8,15 +8,18 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from textual import events
 from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.command import CommandList
 from textual.message import Message
 from textual.widgets import Input, OptionList
 
 from trailtui.commands import ConsoleCommands, history_commands, library_commands
+from trailtui.data.export import ExportFormat
 from trailtui.data.history import History, HistoryEntry
 from trailtui.data.queries import BUILTIN_QUERIES, get_query
 from trailtui.data.store import EventStore
@@ -26,23 +29,53 @@ from trailtui.widgets.event_table import EventTable
 from trailtui.widgets.sql_console import SqlConsole, match_completions
 
 EVENTS = [
-    {"eventVersion": "1.08", "eventTime": "2024-05-01T10:00:00Z", "eventSource":
-     "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": "us-east-1",
-     "sourceIPAddress": "198.51.100.7", "eventID": "id-1", "readOnly": False,
-     "userIdentity": {"type": "IAMUser", "userName": "alice",
-                      "arn": "arn:aws:iam::111122223333:user/alice"},
-     "responseElements": {"ConsoleLogin": "Success"}},
-    {"eventVersion": "1.08", "eventTime": "2024-05-01T10:05:00Z", "eventSource":
-     "iam.amazonaws.com", "eventName": "CreateUser", "awsRegion": "us-east-1",
-     "sourceIPAddress": "198.51.100.7", "eventID": "id-2", "readOnly": False,
-     "userAgent": "[bold]evil[/] \u001b]52;c;aGVsbG8=\u0007",
-     "userIdentity": {"type": "IAMUser", "userName": "alice",
-                      "arn": "arn:aws:iam::111122223333:user/alice"}},
-    {"eventVersion": "1.08", "eventTime": "2024-05-01T11:00:00Z", "eventSource":
-     "s3.amazonaws.com", "eventName": "ListBuckets", "awsRegion": "eu-west-1",
-     "sourceIPAddress": "203.0.113.9", "eventID": "id-3", "readOnly": True,
-     "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/R/s",
-                      "sessionContext": {"sessionIssuer": {"userName": "R"}}}},
+    {
+        "eventVersion": "1.08",
+        "eventTime": "2024-05-01T10:00:00Z",
+        "eventSource": "signin.amazonaws.com",
+        "eventName": "ConsoleLogin",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "198.51.100.7",
+        "eventID": "id-1",
+        "readOnly": False,
+        "userIdentity": {
+            "type": "IAMUser",
+            "userName": "alice",
+            "arn": "arn:aws:iam::111122223333:user/alice",
+        },
+        "responseElements": {"ConsoleLogin": "Success"},
+    },
+    {
+        "eventVersion": "1.08",
+        "eventTime": "2024-05-01T10:05:00Z",
+        "eventSource": "iam.amazonaws.com",
+        "eventName": "CreateUser",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "198.51.100.7",
+        "eventID": "id-2",
+        "readOnly": False,
+        "userAgent": "[bold]evil[/] \u001b]52;c;aGVsbG8=\u0007",
+        "userIdentity": {
+            "type": "IAMUser",
+            "userName": "alice",
+            "arn": "arn:aws:iam::111122223333:user/alice",
+        },
+    },
+    {
+        "eventVersion": "1.08",
+        "eventTime": "2024-05-01T11:00:00Z",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "ListBuckets",
+        "awsRegion": "eu-west-1",
+        "sourceIPAddress": "203.0.113.9",
+        "eventID": "id-3",
+        "readOnly": True,
+        "userIdentity": {
+            "type": "AssumedRole",
+            "arn": "arn:aws:sts::111122223333:assumed-role/R/s",
+            "sessionContext": {"sessionIssuer": {"userName": "R"}},
+        },
+    },
 ]
 
 LONG_QUERY = "SELECT sum(hash(range)) FROM range(10000000000)"  # ~30 s; count(*) alone is ~2 s
@@ -84,6 +117,10 @@ class Host(App[None]):
             self.runner.refresh_completions()
         self.sql.focus_editor()
 
+    def on_unmount(self) -> None:
+        if self.runner is not None:
+            self.runner.close()  # interrupts a running query: the store can then close
+
     def on_sql_console_run_requested(self, message: SqlConsole.RunRequested) -> None:
         self.posted.append(message)
         if self.runner is not None:
@@ -107,8 +144,7 @@ class Host(App[None]):
     def action_run_library_query(self, query_id: str = "") -> None:
         self.actions.append(("run_library_query", (query_id,)))
 
-    def action_run_console_query(self, sql: str, params: dict[str, object] | None = None
-                                 ) -> None:
+    def action_run_console_query(self, sql: str, params: dict[str, object] | None = None) -> None:
         self.actions.append(("run_console_query", (sql, params)))
 
     def action_export(self, what: str = "result") -> None:
@@ -142,8 +178,9 @@ async def test_ctrl_r_and_f5_post_the_editor_text_and_keep_focus() -> None:
     app = Host()
     async with app.run_test() as pilot:
         console = app.sql
-        console.set_query("SELECT *\nFROM events WHERE sourceIPAddress = $ip",
-                          {"ip": "10.0.0.1", "gone": "x"})
+        console.set_query(
+            "SELECT *\nFROM events WHERE sourceIPAddress = $ip", {"ip": "10.0.0.1", "gone": "x"}
+        )
         await pilot.press("ctrl+r")
         await pilot.pause()
         (first,) = app.of(SqlConsole.RunRequested)
@@ -169,8 +206,10 @@ async def test_up_on_first_line_recalls_history_and_down_returns() -> None:
     app = Host()
     async with app.run_test() as pilot:
         console = app.sql
-        console.history = [HistoryEntry("SELECT 1"),
-                           HistoryEntry("SELECT $ip AS ip\nFROM events", {"ip": "1.2.3.4"})]
+        console.history = [
+            HistoryEntry("SELECT 1"),
+            HistoryEntry("SELECT $ip AS ip\nFROM events", {"ip": "1.2.3.4"}),
+        ]
         await type_text(pilot, "SELECT 3")
         await pilot.press("up")
         assert console.sql == "SELECT $ip AS ip\nFROM events"
@@ -216,17 +255,28 @@ async def test_errors_are_shown_literally() -> None:
         assert console.status.has_class("-error")
 
 
+class EscapeHost(Host):
+    """A host whose own `escape` binding stands for the browser screen's."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "host_escape", "Back")]
+
+    def action_host_escape(self) -> None:
+        self.actions.append(("host_escape", ()))
+
+
 async def test_escape_cancels_only_while_running() -> None:
-    app = Host()
+    app = EscapeHost()
     async with app.run_test() as pilot:
         console = app.sql
         await pilot.press("escape")
         await pilot.pause()
         assert app.of(SqlConsole.CancelRequested) == []
+        assert app.actions == [("host_escape", ())]  # idle: escape is the screen's
         console.show_running()
         await pilot.press("escape")
         await pilot.pause()
         assert len(app.of(SqlConsole.CancelRequested)) == 1
+        assert app.actions == [("host_escape", ())]
         assert app.focused is console.editor
 
 
@@ -249,8 +299,11 @@ async def test_run_shows_rows_and_time_and_enter_filters(store: EventStore) -> N
         await pilot.press("down", "enter")
         await pilot.pause()
         (message,) = app.of(SqlConsole.FilterTo)
-        assert (message.column, message.value, message.field) == ("eventName", "CreateUser",
-                                                                  "eventName")
+        assert (message.column, message.value, message.field) == (
+            "eventName",
+            "CreateUser",
+            "eventName",
+        )
         assert app.of(EventTable.RowActivated) == []
 
 
@@ -258,29 +311,34 @@ async def test_enter_on_an_event_row_opens_it(store: EventStore) -> None:
     app = Host(store)
     async with app.run_test(size=(120, 40)) as pilot:
         console = app.sql
-        console.set_query("SELECT eventID, _file_id, _line, userAgent FROM events "
-                          "ORDER BY eventTime")
+        console.set_query(
+            "SELECT eventID, _file_id, _line, userAgent FROM events ORDER BY eventTime"
+        )
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: console.result is not None)
         await pilot.press("tab", "down", "enter")
         await pilot.pause()
         (message,) = app.of(SqlConsole.OpenEvent)
-        expected = store.cursor().execute(
-            "SELECT _file_id, _line FROM events WHERE eventID = 'id-2'").fetchall()[0]
+        expected = (
+            store.cursor()
+            .execute("SELECT _file_id, _line FROM events WHERE eventID = 'id-2'")
+            .fetchall()[0]
+        )
         assert (message.file_id, message.line) == expected
         assert message.event_id == "id-2"
         # The hostile user agent went to the screen as safe text only.
-        screen_text = "".join(
-            str(console.results.render_line(y).text) for y in range(4))
+        screen_text = "".join(str(console.results.render_line(y).text) for y in range(4))
         assert "\x1b" not in screen_text and "[bold]evil[/]" in screen_text
         console.set_query("SELECT eventid FROM cloudtrail_logs.cloudtrail_partitioned")
         await pilot.press("shift+tab", "ctrl+r")
-        await wait_until(pilot, lambda: console.result is not None
-                         and console.result.columns == ("eventid",))
+        await wait_until(
+            pilot, lambda: console.result is not None and console.result.columns == ("eventid",)
+        )
         await pilot.press("tab", "enter")
         await pilot.pause()
         last = app.of(SqlConsole.OpenEvent)[-1]
         assert last.file_id is None and last.event_id == "id-1"
+        assert last.row == {"eventid": "id-1"}
 
 
 async def test_a_duckdb_error_is_shown_beside_the_query(store: EventStore) -> None:
@@ -310,6 +368,16 @@ async def test_statements_report_ok(store: EventStore) -> None:
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: console.result is not None)
         assert console.status_text.startswith("1 row in ")
+        # A new table is offered by the completion popup once created.
+        console.set_query("CREATE TABLE my_notes AS SELECT 1 AS note_id")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "note_id" in console.completions)
+        assert "my_notes" in console.completions
+        assert app.runner is not None
+        app.runner.close()
+    assert store.cursor().execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'sql_result_%'"
+    ).fetchall() == [(0,)]
 
 
 async def test_escape_cancels_a_running_query_within_a_second(store: EventStore) -> None:
@@ -354,8 +422,9 @@ async def test_history_across_a_restart(store: EventStore, tmp_path: Path) -> No
     app = Host(store, History(path))
     async with app.run_test() as pilot:
         console = app.sql
-        console.set_query("SELECT eventName FROM events WHERE sourceIPAddress = $ip",
-                          {"ip": "198.51.100.7"})
+        console.set_query(
+            "SELECT eventName FROM events WHERE sourceIPAddress = $ip", {"ip": "198.51.100.7"}
+        )
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: console.result is not None)
         assert console.result is not None and console.result.row_count == 2
@@ -371,24 +440,72 @@ async def test_history_across_a_restart(store: EventStore, tmp_path: Path) -> No
         assert console.result is not None and console.result.row_count == 2
 
 
+async def test_runner_exports_the_result_and_the_events(store: EventStore, tmp_path: Path) -> None:
+    app = Host(store)
+    done: list[tuple[Any, Any]] = []
+    async with app.run_test() as pilot:
+        console = app.sql
+        runner = app.runner
+        assert runner is not None
+        assert not runner.export(str(tmp_path / "none.csv"), ExportFormat.CSV)  # no result yet
+        console.set_query("SELECT eventID, sourceIPAddress FROM events ORDER BY eventID")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: console.result is not None)
+        assert runner.export(
+            str(tmp_path / "r.csv"), ExportFormat.CSV, on_done=lambda o, e: done.append((o, e))
+        )
+        runner.export_events(
+            str(tmp_path / "e.json"),
+            ExportFormat.RECORDS,
+            where="sourceIPAddress = ?",
+            params=["198.51.100.7"],
+            on_done=lambda o, e: done.append((o, e)),
+        )
+        runner.export_events(
+            str(tmp_path / "missing" / "x.json"),
+            ExportFormat.RECORDS,
+            on_done=lambda o, e: done.append((o, e)),
+        )
+        await wait_until(pilot, lambda: len(done) == 3)
+    outcomes = {str(o.path.name) if o else "error": (o, e) for o, e in done}
+    assert outcomes["r.csv"][0].rows == 3
+    assert (tmp_path / "r.csv").read_text().splitlines()[0] == "eventID,sourceIPAddress"
+    assert outcomes["e.json"][0].rows == 2
+    assert len(json.loads((tmp_path / "e.json").read_text())["Records"]) == 2
+    assert "does not exist" in outcomes["error"][1]
+
+
 # -- completion ------------------------------------------------------------------------------------
 
 
 def test_match_completions() -> None:
-    names = ["userIdentity", "userIdentity.arn", "userIdentity.sessionContext",
-             "userIdentity.sessionContext.sessionIssuer.userName", "events", "eventName"]
+    names = [
+        "userIdentity",
+        "userIdentity.arn",
+        "userIdentity.sessionContext",
+        "userIdentity.sessionContext.sessionIssuer.userName",
+        "events",
+        "eventName",
+    ]
     assert [s for s, _ in match_completions(names, "userIdentity.")] == [
-        "userIdentity.arn", "userIdentity.sessionContext",
-        "userIdentity.sessionContext.sessionIssuer.userName"]
+        "userIdentity.arn",
+        "userIdentity.sessionContext",
+        "userIdentity.sessionContext.sessionIssuer.userName",
+    ]
     assert match_completions(names, "EVE") == [("eventName", "eventName"), ("events", "events")]
     assert match_completions(names, "e.userIdentity.a") == [
-        ("userIdentity.arn", "e.userIdentity.arn")]
+        ("userIdentity.arn", "e.userIdentity.arn")
+    ]
     assert match_completions(names, "zzz") == []
     both = ["userIdentity.arn", "useridentity.arn", "useridentity.type"]
-    assert [s for s, _ in match_completions(both, "userI")] == ["userIdentity.arn",
-                                                               "useridentity.type"]
-    assert [s for s, _ in match_completions(both, "useri")] == ["useridentity.arn",
-                                                               "useridentity.type"]
+    assert [s for s, _ in match_completions(both, "userI")] == [
+        "userIdentity.arn",
+        "useridentity.type",
+    ]
+    assert [s for s, _ in match_completions(both, "useri")] == [
+        "useridentity.arn",
+        "useridentity.type",
+    ]
 
 
 async def test_recalled_and_pasted_text_cannot_drive_the_terminal() -> None:
@@ -455,8 +572,9 @@ async def test_library_screen_asks_for_values_and_binds_them() -> None:
     app = Host()
     chosen: list[Any] = []
     async with app.run_test(size=(140, 45)) as pilot:
-        app.push_screen(QueryLibraryScreen(BUILTIN_QUERIES, initial="athena.source_ip"),
-                        chosen.append)
+        app.push_screen(
+            QueryLibraryScreen(BUILTIN_QUERIES, initial="athena.source_ip"), chosen.append
+        )
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, QueryLibraryScreen)
@@ -502,7 +620,8 @@ async def test_library_screen_runs_a_query_without_values() -> None:
 
 
 async def test_command_palette_entries_call_screen_actions(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TRAILTUI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("TRAILTUI_CONFIG_DIR", str(tmp_path / "config"))
     History().add("SELECT '[bold]x[/]' AS y -- from history", {"ip": "1.1.1.1"})
@@ -518,13 +637,18 @@ async def test_command_palette_entries_call_screen_actions(
         texts = [h.text for h in discovered]
         assert "Query library…" in texts and "Copy filter as Athena SQL" in texts
         assert not any(t.startswith("History:") for t in texts)
-        for query, action in [("athena sql", ("copy_filter_sql", ("athena",))),
-                              ("export filtered", ("export", ("events",))),
-                              ("console sign", ("run_library_query",
-                                                ("athena.console_logins",))),
-                              ("from history", ("run_console_query",
-                                                ("SELECT '[bold]x[/]' AS y -- from history",
-                                                 {"ip": "1.1.1.1"})))]:
+        for query, action in [
+            ("athena sql", ("copy_filter_sql", ("athena",))),
+            ("export filtered", ("export", ("events",))),
+            ("console sign", ("run_library_query", ("athena.console_logins",))),
+            (
+                "from history",
+                (
+                    "run_console_query",
+                    ("SELECT '[bold]x[/]' AS y -- from history", {"ip": "1.1.1.1"}),
+                ),
+            ),
+        ]:
             found = await hits(query)
             assert found, query
             best = max(found, key=lambda h: h.score)
@@ -537,10 +661,33 @@ async def test_command_palette_entries_call_screen_actions(
 
 
 def test_palette_entries_are_plain_text() -> None:
-    entries = [HistoryEntry("SELECT 1"), HistoryEntry("SELECT \x1b[31mred"),
-               HistoryEntry("SELECT 1")]
+    entries = [
+        HistoryEntry("SELECT 1"),
+        HistoryEntry("SELECT \x1b[31mred"),
+        HistoryEntry("SELECT 1"),
+    ]
     commands = history_commands(entries)
     assert [c.text for c in commands] == ["History: SELECT 1", "History: SELECT ␛[31mred"]
     library = library_commands(BUILTIN_QUERIES)
     assert len(library) == len(BUILTIN_QUERIES)
     assert all(c.action == "run_library_query" for c in library)
+
+
+class PaletteHost(Host):
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+
+
+async def test_ctrl_p_finds_a_library_query(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAILTUI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TRAILTUI_CONFIG_DIR", str(tmp_path / "config"))
+    app = PaletteHost()
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await type_text(pilot, "root account")
+        await wait_until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.actions))
+    assert app.actions[0] == ("run_library_query", ("athena.root_activity",))

@@ -70,6 +70,35 @@ def test_facets_recount_under_the_filter(
         assert keys == sorted(keys), key
 
 
+@pytest.mark.parametrize("state", STATES, ids=lambda s: " & ".join(s.labels) or "none")
+def test_facets_within_a_view_match_the_filtered_ones(
+    cur: duckdb.DuckDBPyConnection, state: FilterState
+) -> None:
+    info = views.materialize_view(cur, state, generation=11)
+    try:
+        keys = list(views.FACET_KEYS)
+        assert views.all_facet_counts(cur, keys, state, within=info) == views.all_facet_counts(
+            cur, keys, state
+        )
+        assert views.facet_counts(cur, "actor", state, within=info) == views.facet_counts(
+            cur, "actor", state
+        )
+        assert views.time_span(cur, state, within=info) == views.time_span(cur, state)
+        other = state.add(Chip.include("awsRegion", "nowhere"))
+        with pytest.raises(ValueError):
+            views.all_facet_counts(cur, keys, other, within=info)
+        with pytest.raises(ValueError):
+            views.time_span(cur, other, within=info)
+    finally:
+        views.drop_view(cur, info.table)
+
+
+def test_has_search() -> None:
+    assert not FilterState().has_search
+    assert not FilterState().add(Chip.include("actor", "a")).has_search
+    assert FilterState().add(Chip.include("actor", "a")).add(Chip.search("x")).has_search
+
+
 def test_facet_values_keep_their_types(cur: duckdb.DuckDBPyConnection) -> None:
     ro = dict(views.all_facet_counts(cur, ["readOnly"], FilterState())["readOnly"])
     assert set(ro) == {True, False, None}
@@ -302,3 +331,21 @@ def test_data_layer_does_not_import_textual_or_rich() -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_column_widths(cur: duckdb.DuckDBPyConnection) -> None:
+    alice = FilterState().add(Chip.include("actor", "alice"))
+    info = views.materialize_view(cur, alice, generation=9)
+    empty = views.materialize_view(
+        cur, FilterState().add(Chip.include("actor", "x")), generation=10
+    )
+    try:
+        widths = views.column_widths(cur, info.table)
+        assert widths["actor"] == len("alice")
+        assert widths["eventName"] == len("CreateBucket")
+        assert widths["account_id"] == 12
+        assert "eventTime" not in widths and "readOnly" not in widths
+        assert views.column_widths(cur, empty.table) == {}
+    finally:
+        views.drop_view(cur, info.table)
+        views.drop_view(cur, empty.table)

@@ -53,24 +53,47 @@ def _one_line(text: str, limit: int = TITLE_CHARS) -> str:
 
 def fixed_commands() -> list[_Command]:
     return [
-        _Command("Query library…", "Saved investigations: counts, sign-ins, IAM, root, by IP…",
-                 "run_library_query", ("",)),
-        _Command("Export SQL result…", "Write the console's result to CSV, JSON, NDJSON, Parquet",
-                 "export", ("result",)),
-        _Command("Export filtered events…",
-                 'Write the events under the current filter (CSV, NDJSON, {"Records":[...]}, …)',
-                 "export", ("events",)),
-        _Command("Copy filter as DuckDB SQL", "The current filter as a query you can rerun",
-                 "copy_filter_sql", ("duckdb",)),
-        _Command("Copy filter as Athena SQL", "The current filter for Amazon Athena",
-                 "copy_filter_sql", ("athena",)),
+        _Command(
+            "Query library…",
+            "Saved investigations: counts, sign-ins, IAM, root, by IP…",
+            "run_library_query",
+            ("",),
+        ),
+        _Command(
+            "Export SQL result…",
+            "Write the console's result to CSV, JSON, NDJSON, Parquet",
+            "export",
+            ("result",),
+        ),
+        _Command(
+            "Export filtered events…",
+            'Write the events under the current filter (CSV, NDJSON, {"Records":[...]}, …)',
+            "export",
+            ("events",),
+        ),
+        _Command(
+            "Copy filter as DuckDB SQL",
+            "The current filter as a query you can rerun",
+            "copy_filter_sql",
+            ("duckdb",),
+        ),
+        _Command(
+            "Copy filter as Athena SQL",
+            "The current filter for Amazon Athena",
+            "copy_filter_sql",
+            ("athena",),
+        ),
     ]
 
 
 def library_commands(queries: Iterable[LibraryQuery]) -> list[_Command]:
     return [
-        _Command(f"Query: {_one_line(q.title)}", _one_line(f"{q.group}. {q.description}", 160),
-                 "run_library_query", (q.id,))
+        _Command(
+            f"Query: {_one_line(q.title)}",
+            _one_line(f"{q.group}. {q.description}", 160),
+            "run_library_query",
+            (q.id,),
+        )
         for q in queries
     ]
 
@@ -84,9 +107,15 @@ def history_commands(entries: Iterable[HistoryEntry]) -> list[_Command]:
         if key in seen:
             continue
         seen.add(key)
-        out.append(_Command(f"History: {_one_line(entry.title or entry.sql)}",
-                            _one_line(entry.sql, 160), "run_console_query",
-                            (entry.sql, dict(entry.params)), discover=False))
+        out.append(
+            _Command(
+                f"History: {_one_line(entry.title or entry.sql)}",
+                _one_line(entry.sql, 160),
+                "run_console_query",
+                (entry.sql, dict(entry.params)),
+                discover=False,
+            )
+        )
         if len(out) >= MAX_HISTORY_HITS:
             break
     return out
@@ -102,8 +131,11 @@ class ConsoleCommands(Provider):
     async def startup(self) -> None:
         def load() -> list[_Command]:
             queries, _warnings = library()
-            return [*fixed_commands(), *library_commands(queries),
-                    *history_commands(History().entries)]
+            return [
+                *fixed_commands(),
+                *library_commands(queries),
+                *history_commands(History().entries),
+            ]
 
         self._commands = await asyncio.to_thread(load)
 
@@ -119,8 +151,7 @@ class ConsoleCommands(Provider):
     def _invoke(self, command: _Command) -> None:
         target = self._target(command.action)
         if target is None:
-            self.app.notify(f"{command.text}: not available here", severity="warning",
-                            markup=False)
+            self.app.notify(f"{command.text}: not available here", severity="warning", markup=False)
             return
         method = getattr(target, f"action_{command.action}")
         self.app.call_later(method, *command.args)
@@ -128,8 +159,12 @@ class ConsoleCommands(Provider):
     async def discover(self) -> Hits:
         for command in self._commands:
             if command.discover and self._target(command.action) is not None:
-                yield DiscoveryHit(Content(command.text), self._callback(command),
-                                   text=command.text, help=command.help)
+                yield DiscoveryHit(
+                    Content(command.text),
+                    self._callback(command),
+                    text=command.text,
+                    help=command.help,
+                )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -138,8 +173,13 @@ class ConsoleCommands(Provider):
                 continue
             score = matcher.match(command.text)
             if score > 0:
-                yield Hit(score, self._highlight(query, command.text), self._callback(command),
-                          text=command.text, help=command.help)
+                yield Hit(
+                    score,
+                    self._highlight(query, command.text),
+                    self._callback(command),
+                    text=command.text,
+                    help=command.help,
+                )
 
     def _highlight(self, query: str, text: str) -> Content:
         """Like `Matcher.highlight`, but on plain `Content` (it would parse markup)."""

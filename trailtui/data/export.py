@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Final
 import duckdb
 
 from trailtui.data import schema
-from trailtui.data.queries import RN, QueryResult, event_column, quote_ident
+from trailtui.data.queries import MATCH_COLUMNS, RN, QueryResult, event_column, quote_ident
 
 if TYPE_CHECKING:
     from trailtui.data.store import EventStore
@@ -80,7 +80,7 @@ class ExportOutcome:
 
     @property
     def message(self) -> str:
-        """"Wrote 1,234 rows to /tmp/x.csv (2.1 MB)" (plain text: show it as such)."""
+        """ "Wrote 1,234 rows to /tmp/x.csv (2.1 MB)" (plain text: show it as such)."""
         noun = "events" if self.format is ExportFormat.RECORDS else "rows"
         text = f"Wrote {self.rows:,} {noun} to {self.path} ({_human(self.bytes)})"
         return f"{text}; {self.note}" if self.note else text
@@ -140,8 +140,20 @@ def _iso_time(expr: str) -> str:
 def _is_numeric_or_bool(type_name: str) -> bool:
     t = type_name.upper()
     return t in {
-        "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-        "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "REAL", "BOOLEAN",
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+        "FLOAT",
+        "DOUBLE",
+        "REAL",
+        "BOOLEAN",
     } or t.startswith("DECIMAL")
 
 
@@ -207,8 +219,9 @@ class _Staged:
     def __init__(self, target: Path) -> None:
         self.target = target
         try:
-            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
-                                        dir=target.parent)
+            fd, name = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".part", dir=target.parent
+            )
         except OSError as exc:
             raise ExportError(_os_message(target, exc)) from exc
         os.close(fd)
@@ -245,8 +258,13 @@ def _gzip_wanted(target: Path) -> bool:
 # Writing
 
 
-def _copy(cur: duckdb.DuckDBPyConnection, select_sql: str, params: QueryParams | None,
-          staged: _Staged, fmt: ExportFormat) -> int:
+def _copy(
+    cur: duckdb.DuckDBPyConnection,
+    select_sql: str,
+    params: QueryParams | None,
+    staged: _Staged,
+    fmt: ExportFormat,
+) -> int:
     """COPY a SELECT into the staged file; returns the row count DuckDB reports."""
     options = {
         ExportFormat.CSV: "FORMAT csv, HEADER true",
@@ -274,8 +292,12 @@ def _open_text_target(staged: _Staged) -> io.BufferedIOBase:
     return staged.tmp.open("wb")
 
 
-def _keys(cur: duckdb.DuckDBPyConnection, sql: str, params: QueryParams | None,
-          cancel: threading.Event | None) -> Iterator[list[tuple[int, int]]]:
+def _keys(
+    cur: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: QueryParams | None,
+    cancel: threading.Event | None,
+) -> Iterator[list[tuple[int, int]]]:
     """(`_file_id`, `_line`) keys in batches, checking for a cancel between batches."""
     result = cur.execute(sql, params)
     while True:
@@ -287,8 +309,9 @@ def _keys(cur: duckdb.DuckDBPyConnection, sql: str, params: QueryParams | None,
         yield [(int(f), int(line)) for f, line in rows if f is not None and line is not None]
 
 
-def _write_records(store: EventStore, batches: Iterable[list[tuple[int, int]]], staged: _Staged,
-                   fmt: ExportFormat) -> int:
+def _write_records(
+    store: EventStore, batches: Iterable[list[tuple[int, int]]], staged: _Staged, fmt: ExportFormat
+) -> int:
     """Stream original records as NDJSON, a JSON array or `{"Records":[...]}`."""
     count = 0
     with _open_text_target(staged) as out:
@@ -364,23 +387,25 @@ def export_events(
 
     def work() -> Iterator[int]:
         if fmt in (ExportFormat.NDJSON, ExportFormat.JSON, ExportFormat.RECORDS):
-            keys = _keys(cur, f"SELECT _file_id, _line FROM events WHERE {where} "
-                              f"ORDER BY {order_by}", params, cancel)
+            keys = _keys(
+                cur,
+                f"SELECT _file_id, _line FROM events WHERE {where} ORDER BY {order_by}",
+                params,
+                cancel,
+            )
             yield _write_records(store, keys, staged, fmt)
         else:
-            public = [c for c in _columns_of(cur, "SELECT * FROM events")
-                      if c[0] in schema.PUBLIC_COLUMNS]
-            select = (f"SELECT {_select_list(public, fmt)}\nFROM events WHERE {where}\n"
-                      f"ORDER BY {order_by}")
+            public = [
+                c for c in _columns_of(cur, "SELECT * FROM events") if c[0] in schema.PUBLIC_COLUMNS
+            ]
+            select = (
+                f"SELECT {_select_list(public, fmt)}\nFROM events WHERE {where}\n"
+                f"ORDER BY {order_by}"
+            )
             yield _copy(cur, select, params, staged, fmt)
 
     rows = _run(staged, work())
     return ExportOutcome(target, fmt, rows, staged.commit())
-
-
-# Text columns that narrow an eventID match (documentation examples and test fixtures reuse IDs).
-_MATCH_COLUMNS: Final = ("eventName", "eventSource", "awsRegion", "sourceIPAddress", "requestID",
-                         "recipientAccountId", "eventType", "errorCode")
 
 
 def _match_conditions(result: QueryResult) -> list[str]:
@@ -389,7 +414,7 @@ def _match_conditions(result: QueryResult) -> list[str]:
     conditions = [f"e.eventID = r.{quote_ident(result.event_id_column)}"]
     for name, type_name in zip(result.columns, result.types, strict=True):
         column = event_column(name)
-        if column in _MATCH_COLUMNS and type_name.upper() == "VARCHAR":
+        if column in MATCH_COLUMNS and type_name.upper() == "VARCHAR":
             conditions.append(f'e."{column}" IS NOT DISTINCT FROM r.{quote_ident(name)}')
     return conditions
 
@@ -406,9 +431,10 @@ def export_result(
 ) -> ExportOutcome:
     """Export a console result in its own order.
 
-    RECORDS (and NDJSON/JSON never: those are the result's columns) needs an event-shaped
-    result: with `_file_id`/`_line` the exact records, else the loaded events with the result's
-    eventIDs (noted in the outcome, since documentation examples reuse IDs).
+    CSV, JSON, NDJSON and Parquet hold the result's columns. RECORDS holds original records and
+    needs an event-shaped result: with `_file_id`/`_line` exactly those records; with only an
+    eventID, the loaded events with that ID and the same eventName/eventSource/... where the
+    result has those columns (noted in the outcome: documentation examples reuse IDs).
     """
     if result.table is None:
         raise ExportError("the last statement returned no rows to export")

@@ -75,8 +75,9 @@ class HistoryEntry:
         return ""
 
     def to_json(self) -> str:
-        return json.dumps({"sql": self.sql, "params": self.params, "at": self.at},
-                          ensure_ascii=False)
+        return json.dumps(
+            {"sql": self.sql, "params": self.params, "at": self.at}, ensure_ascii=False
+        )
 
     @classmethod
     def from_json(cls, data: Any) -> HistoryEntry | None:

@@ -9,6 +9,7 @@ explicit schema on every core. See research/perf.md for why this beats `read_jso
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import glob
 import gzip
@@ -19,8 +20,8 @@ import os
 import re
 import zlib
 from array import array
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,9 @@ import msgspec
 
 # File endings a folder walk picks up. Anything named on the command line is tried whatever its
 # name: the content decides (Stratus `.json` files are arrays, OTRF's `.json` is NDJSON).
-EVENT_SUFFIXES = (".json", ".json.gz", ".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz", ".csv", ".gz")
+EVENT_SUFFIXES = (
+    ".json", ".json.gz", ".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz", ".csv", ".gz",
+)
 
 _EVENT_KEYS = frozenset(
     {"eventVersion", "eventTime", "eventName", "eventSource", "eventID", "userIdentity",
@@ -124,7 +127,7 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 @dataclass(frozen=True)
 class Partition:
-    """Athena's partition values, read from an S3 key AWSLogs/<acct>/CloudTrail/<region>/<y>/<m>/<d>/."""
+    """Athena's partition values, from an S3 key AWSLogs/<acct>/CloudTrail/<region>/<y>/<m>/<d>/."""
 
     kind: str | None = None  # "CloudTrail", "Digest", "Insight"; None when not an S3 path
     account: str | None = None
@@ -328,7 +331,8 @@ def _split_lines(data: bytes | mmap.mmap, path: Path, notes: list[str]) -> list[
             bad += 1
             first_bad = first_bad or n
     if bad:
-        notes.append(f"{path}: {bad:,} lines are not valid JSON (first at line {first_bad}), skipped")
+        notes.append(
+            f"{path}: {bad:,} lines are not valid JSON (first at line {first_bad}), skipped")
     return out
 
 
@@ -564,10 +568,9 @@ class FileRecords:
         self.records = []
         buf, self._keep = self._keep, None
         if isinstance(buf, mmap.mmap):
-            try:
+            # A view still alive keeps the map open; it closes when it is collected.
+            with contextlib.suppress(BufferError):
                 buf.close()
-            except BufferError:
-                pass  # a view is still alive; the map closes when it is collected
 
 
 _LOWER_KEYS = {k.lower(): k for k in (
@@ -663,7 +666,5 @@ def read_file(path: Path) -> FileRecords:
         return FileRecords(path, kind, records, notes, part, len(data), multiline, data)
     finally:
         if not ok and isinstance(data, mmap.mmap):
-            try:
+            with contextlib.suppress(BufferError):
                 data.close()
-            except BufferError:
-                pass

@@ -44,8 +44,18 @@ WIDTH_SAMPLE_ROWS: Final = 1000
 MAX_COLUMN_WIDTH: Final = 60
 
 _INTEGER_TYPES: Final = frozenset(
-    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-     "UINTEGER", "UBIGINT", "UHUGEINT"}
+    {
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+    }
 )
 _NUMERIC_TYPES: Final = _INTEGER_TYPES | {"FLOAT", "DOUBLE", "REAL"}
 _result_numbers = itertools.count(1)
@@ -217,10 +227,15 @@ _ATHENA_LIST_COLUMNS = (
 )
 
 SECURITY_GROUP_EVENTS: Final = (
-    "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
-    "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress",
-    "CreateSecurityGroup", "DeleteSecurityGroup", "ModifySecurityGroupRules",
-    "UpdateSecurityGroupRuleDescriptionsIngress", "UpdateSecurityGroupRuleDescriptionsEgress",
+    "AuthorizeSecurityGroupIngress",
+    "AuthorizeSecurityGroupEgress",
+    "RevokeSecurityGroupIngress",
+    "RevokeSecurityGroupEgress",
+    "CreateSecurityGroup",
+    "DeleteSecurityGroup",
+    "ModifySecurityGroupRules",
+    "UpdateSecurityGroupRuleDescriptionsIngress",
+    "UpdateSecurityGroupRuleDescriptionsEgress",
 )
 READ_ONLY_PREFIXES: Final = ("Get", "List", "Generate", "Simulate")
 
@@ -240,49 +255,77 @@ _IAM_READS = " AND ".join(f"eventname NOT LIKE '{p}%'" for p in READ_ONLY_PREFIX
 
 BUILTIN_QUERIES: Final[tuple[LibraryQuery, ...]] = (
     LibraryQuery(
-        "duckdb.by_identity", "Events by user or role", GROUP_DUCKDB,
-        _count_by(_IDENTITY_CASE, "user_or_role"), TIME_RANGE,
+        "duckdb.by_identity",
+        "Events by user or role",
+        GROUP_DUCKDB,
+        _count_by(_IDENTITY_CASE, "user_or_role"),
+        TIME_RANGE,
         "Who did the most: the role behind an assumed-role session, else the user name.",
     ),
     LibraryQuery(
-        "duckdb.by_event_name", "Events by eventName", GROUP_DUCKDB,
-        _count_by("eventName", "eventName"), TIME_RANGE, "Which API calls were made, how often.",
+        "duckdb.by_event_name",
+        "Events by eventName",
+        GROUP_DUCKDB,
+        _count_by("eventName", "eventName"),
+        TIME_RANGE,
+        "Which API calls were made, how often.",
     ),
     LibraryQuery(
-        "duckdb.by_event_source", "Events by eventSource (service)", GROUP_DUCKDB,
-        _count_by("eventSource", "eventSource"), TIME_RANGE, "Which services were called.",
+        "duckdb.by_event_source",
+        "Events by eventSource (service)",
+        GROUP_DUCKDB,
+        _count_by("eventSource", "eventSource"),
+        TIME_RANGE,
+        "Which services were called.",
     ),
     LibraryQuery(
-        "duckdb.by_read_only", "Events by readOnly", GROUP_DUCKDB,
-        _count_by("readOnly", "readOnly"), TIME_RANGE,
+        "duckdb.by_read_only",
+        "Events by readOnly",
+        GROUP_DUCKDB,
+        _count_by("readOnly", "readOnly"),
+        TIME_RANGE,
         "Reads against writes (old records have no readOnly: empty).",
     ),
     LibraryQuery(
-        "duckdb.write_events", "Write events (readOnly = false)", GROUP_DUCKDB,
+        "duckdb.write_events",
+        "Write events (readOnly = false)",
+        GROUP_DUCKDB,
         "SELECT eventTime, eventSource, eventName, userIdentity.arn AS arn, sourceIPAddress,\n"
         "  errorCode, eventID\n"
         "FROM cloudtrail_events\n"
         f"WHERE readOnly = 'false'\n  AND {_TIME_EVENTS}\n"
         "ORDER BY eventTime, eventID",
-        TIME_RANGE, "Every call that changed something; enter opens the event.",
+        TIME_RANGE,
+        "Every call that changed something; enter opens the event.",
     ),
     LibraryQuery(
-        "duckdb.by_source_ip", "Events by sourceIPAddress", GROUP_DUCKDB,
-        _count_by("sourceIPAddress", "sourceIPAddress"), TIME_RANGE,
+        "duckdb.by_source_ip",
+        "Events by sourceIPAddress",
+        GROUP_DUCKDB,
+        _count_by("sourceIPAddress", "sourceIPAddress"),
+        TIME_RANGE,
         "Where calls came from (AWS services show as their host name).",
     ),
     LibraryQuery(
-        "duckdb.by_region", "Events by awsRegion", GROUP_DUCKDB,
-        _count_by("awsRegion", "awsRegion"), TIME_RANGE,
+        "duckdb.by_region",
+        "Events by awsRegion",
+        GROUP_DUCKDB,
+        _count_by("awsRegion", "awsRegion"),
+        TIME_RANGE,
         "Activity per region: a region nobody uses is worth a look.",
     ),
     LibraryQuery(
-        "duckdb.by_error_code", "Errors by errorCode", GROUP_DUCKDB,
-        _count_by("errorCode", "errorCode", "errorCode IS NOT NULL"), TIME_RANGE,
+        "duckdb.by_error_code",
+        "Errors by errorCode",
+        GROUP_DUCKDB,
+        _count_by("errorCode", "errorCode", "errorCode IS NOT NULL"),
+        TIME_RANGE,
         "Failed calls per error code (AccessDenied bursts, missing resources).",
     ),
     LibraryQuery(
-        "athena.console_logins", "Console sign-ins", GROUP_ATHENA,
+        "athena.console_logins",
+        "Console sign-ins",
+        GROUP_ATHENA,
         "SELECT eventtime, useridentity.type AS identity_type, useridentity.arn AS arn,\n"
         "  sourceipaddress,\n"
         "  json_extract_scalar(responseelements, '$.ConsoleLogin') AS result,\n"
@@ -291,43 +334,60 @@ BUILTIN_QUERIES: Final[tuple[LibraryQuery, ...]] = (
         f"FROM {_ATHENA_TABLE}\n"
         f"WHERE eventname = 'ConsoleLogin'\n  AND {_TIME_ATHENA}\n"
         "ORDER BY eventtime, eventid",
-        TIME_RANGE, "Every ConsoleLogin with its outcome and whether MFA was used.",
+        TIME_RANGE,
+        "Every ConsoleLogin with its outcome and whether MFA was used.",
     ),
     LibraryQuery(
-        "athena.iam_changes", "IAM changes", GROUP_ATHENA,
-        _athena_list(f"eventsource = 'iam.amazonaws.com'\n  AND {_IAM_READS}"), TIME_RANGE,
+        "athena.iam_changes",
+        "IAM changes",
+        GROUP_ATHENA,
+        _athena_list(f"eventsource = 'iam.amazonaws.com'\n  AND {_IAM_READS}"),
+        TIME_RANGE,
         "IAM calls other than Get/List/Generate/Simulate: users, keys, policies, roles.",
     ),
     LibraryQuery(
-        "athena.security_group_changes", "Security-group changes", GROUP_ATHENA,
-        _athena_list(f"eventname IN ({_SG_LIST})"), TIME_RANGE,
+        "athena.security_group_changes",
+        "Security-group changes",
+        GROUP_ATHENA,
+        _athena_list(f"eventname IN ({_SG_LIST})"),
+        TIME_RANGE,
         "Rules authorised or revoked, groups created or deleted.",
     ),
     LibraryQuery(
-        "athena.root_activity", "Root account activity", GROUP_ATHENA,
+        "athena.root_activity",
+        "Root account activity",
+        GROUP_ATHENA,
         _athena_list(
             "useridentity.type = 'Root'\n  AND useridentity.invokedby IS NULL\n"
             "  AND coalesce(eventtype, '') <> 'AwsServiceEvent'"
         ),
-        TIME_RANGE, "Calls made with the root user's own credentials (not by AWS services).",
+        TIME_RANGE,
+        "Calls made with the root user's own credentials (not by AWS services).",
     ),
     LibraryQuery(
-        "athena.failed_calls", "Failed API calls", GROUP_ATHENA,
+        "athena.failed_calls",
+        "Failed API calls",
+        GROUP_ATHENA,
         "SELECT eventtime, eventsource, eventname, errorcode, errormessage,\n"
         "  useridentity.arn AS arn, sourceipaddress, eventid\n"
         f"FROM {_ATHENA_TABLE}\n"
         f"WHERE errorcode IS NOT NULL\n  AND {_TIME_ATHENA}\n"
         "ORDER BY eventtime, eventid",
-        TIME_RANGE, "Every call that returned an error code.",
+        TIME_RANGE,
+        "Every call that returned an error code.",
     ),
     LibraryQuery(
-        "athena.source_ip", "Activity from one source IP", GROUP_ATHENA,
+        "athena.source_ip",
+        "Activity from one source IP",
+        GROUP_ATHENA,
         _athena_list("sourceipaddress = $ip"),
         (Param("ip", "Source IP address", "ip"), *TIME_RANGE),
         "Everything one address did (exact match).",
     ),
     LibraryQuery(
-        "athena.principal", "Activity of one user or role (ARN pattern)", GROUP_ATHENA,
+        "athena.principal",
+        "Activity of one user or role (ARN pattern)",
+        GROUP_ATHENA,
         _athena_list(
             "(useridentity.arn LIKE $arn ESCAPE '\\'\n"
             "   OR useridentity.sessioncontext.sessionissuer.arn LIKE $arn ESCAPE '\\')"
@@ -336,7 +396,9 @@ BUILTIN_QUERIES: Final[tuple[LibraryQuery, ...]] = (
         "Matches the caller's ARN or, for assumed roles, the role's ARN.",
     ),
     LibraryQuery(
-        "lake.s3_bucket_users", "Who used one S3 bucket", GROUP_LAKE,
+        "lake.s3_bucket_users",
+        "Who used one S3 bucket",
+        GROUP_LAKE,
         "SELECT userIdentity.arn AS arn, eventName, count(*) AS events,\n"
         "  min(eventTime) AS first_seen, max(eventTime) AS last_seen\n"
         "FROM cloudtrail_events\n"
@@ -383,11 +445,23 @@ _META = re.compile(r"^\s*--\s*(title|description|param)\s*:\s*(.*?)\s*$", re.I)
 _KINDS: Final[frozenset[str]] = frozenset({"ip", "text", "arn_pattern", "bucket", "timestamp"})
 
 
+_parsers = threading.local()
+
+
+def _parser() -> duckdb.DuckDBPyConnection:
+    """A private connection per thread for parsing only: DuckDB's module-level functions share
+    one default connection, which refuses a second thread instead of waiting."""
+    con: duckdb.DuckDBPyConnection | None = getattr(_parsers, "con", None)
+    if con is None:
+        con = _parsers.con = duckdb.connect(":memory:")
+    return con
+
+
 def placeholders(sql: str) -> set[str]:
     """Named `$parameters` a SQL text uses (not counting ones inside strings or comments)."""
     try:
         names: set[str] = set()
-        for statement in duckdb.extract_statements(sql):
+        for statement in _parser().extract_statements(sql):
             names |= {n for n in statement.named_parameters if not n.isdigit()}
         return names
     except duckdb.Error:
@@ -439,7 +513,9 @@ def parse_user_query(path: Path, text: str) -> LibraryQuery:
                 kind = parts[1] if len(parts) > 1 and parts[1] in _KINDS else "text"
                 label = parts[2] if len(parts) > 2 else parts[0]
                 declared[parts[0]] = Param(
-                    parts[0], label, kind,  # type: ignore[arg-type]
+                    parts[0],
+                    label,
+                    kind,  # type: ignore[arg-type]
                     required=kind != "timestamp",
                     end_of_day=parts[0].lower() in {"end", "until", "to_time"},
                 )
@@ -448,11 +524,23 @@ def parse_user_query(path: Path, text: str) -> LibraryQuery:
     params = list(declared.values())
     for name in sorted(placeholders(text) - set(declared)):
         kind = _guess_kind(name)
-        params.append(Param(name, name.replace("_", " "), kind, required=kind != "timestamp",
-                            end_of_day=name.lower() in {"end", "until", "to_time"}))
+        params.append(
+            Param(
+                name,
+                name.replace("_", " "),
+                kind,
+                required=kind != "timestamp",
+                end_of_day=name.lower() in {"end", "until", "to_time"},
+            )
+        )
     return LibraryQuery(
-        id=f"user:{path.name}", title=title, group=GROUP_USER, sql=text.strip(),
-        params=tuple(params), description=description, source=str(path),
+        id=f"user:{path.name}",
+        title=title,
+        group=GROUP_USER,
+        sql=text.strip(),
+        params=tuple(params),
+        description=description,
+        source=str(path),
     )
 
 
@@ -550,20 +638,19 @@ class QueryResult:
     @property
     def value_count(self) -> bool:
         """Two columns, the second an integer: `enter` filters the events to the value."""
-        return (
-            self.has_rows and len(self.columns) == 2 and self.types[1].upper() in _INTEGER_TYPES
-        )
+        return self.has_rows and len(self.columns) == 2 and self.types[1].upper() in _INTEGER_TYPES
 
     @property
     def numeric_columns(self) -> frozenset[str]:
         return frozenset(
-            c for c, t in zip(self.columns, self.types, strict=True)
+            c
+            for c, t in zip(self.columns, self.types, strict=True)
             if t.upper() in _NUMERIC_TYPES or t.upper().startswith("DECIMAL")
         )
 
     @property
     def status(self) -> str:
-        """"1,234 rows in 12 ms" or "OK in 3 ms" (plain text)."""
+        """ "1,234 rows in 12 ms" or "OK in 3 ms" (plain text)."""
         took = format_ms(self.elapsed_ms)
         if not self.has_rows:
             return f"{self.message or 'OK'} in {took}"
@@ -620,7 +707,7 @@ def run_query(
     or `cur.interrupt()`, or when `cancel` is set between statements.
     """
     t0 = time.perf_counter()
-    statements = duckdb.extract_statements(sql)
+    statements = cur.extract_statements(sql)
     if not statements:
         raise duckdb.InvalidInputException("nothing to run: the editor holds no SQL statement")
     positional = list(params) if params is not None and not isinstance(params, Mapping) else []
@@ -659,9 +746,14 @@ def run_query(
                     n = int(rows[0][0])
                     message = f"OK, {n:,} row{'s' if n != 1 else ''} changed"
                 return _ok(sql, message, t0, len(statements))
-            _materialise_rows(cur, qualified, names,
-                              [str(d[1]) for d in result.description or []], rows)
-        return _describe(cur, sql, qualified, t0, len(statements))
+            _materialise_rows(
+                cur, qualified, names, [str(d[1]) for d in result.description or []], rows
+            )
+        try:
+            return _describe(cur, sql, qualified, t0, len(statements))
+        except BaseException:
+            drop_result(cur, qualified)  # interrupted just after the table was made
+            raise
     finally:
         if store is not None:
             store.unregister(cur)
@@ -673,12 +765,22 @@ def _check_cancel(cancel: threading.Event | None) -> None:
 
 
 def _ok(sql: str, message: str, t0: float, statements: int) -> QueryResult:
-    return QueryResult(sql=sql, table=None, message=message, statements=statements,
-                       elapsed_ms=(time.perf_counter() - t0) * 1000)
+    return QueryResult(
+        sql=sql,
+        table=None,
+        message=message,
+        statements=statements,
+        elapsed_ms=(time.perf_counter() - t0) * 1000,
+    )
 
 
-def _materialise_rows(cur: duckdb.DuckDBPyConnection, qualified: str, names: Sequence[str],
-                      types: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+def _materialise_rows(
+    cur: duckdb.DuckDBPyConnection,
+    qualified: str,
+    names: Sequence[str],
+    types: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
     """A result that only exists as fetched rows (e.g. `INSERT ... RETURNING`) as a table."""
     unique: list[str] = []
     for name in names:
@@ -691,12 +793,14 @@ def _materialise_rows(cur: duckdb.DuckDBPyConnection, qualified: str, names: Seq
     cur.execute(f"CREATE TABLE {qualified} ({RN} BIGINT, {cols})").fetchall()
     if rows:
         marks = ", ".join("?" for _ in range(len(names) + 1))
-        cur.executemany(f"INSERT INTO {qualified} VALUES ({marks})",
-                        [(i, *row) for i, row in enumerate(rows)])
+        cur.executemany(
+            f"INSERT INTO {qualified} VALUES ({marks})", [(i, *row) for i, row in enumerate(rows)]
+        )
 
 
-def _describe(cur: duckdb.DuckDBPyConnection, sql: str, qualified: str, t0: float,
-              statements: int) -> QueryResult:
+def _describe(
+    cur: duckdb.DuckDBPyConnection, sql: str, qualified: str, t0: float, statements: int
+) -> QueryResult:
     """Columns, types, row count and display widths of a fresh result table."""
     result = cur.execute(f"SELECT * FROM {qualified} LIMIT 0")
     described = [(d[0], str(d[1])) for d in result.description or []]
@@ -707,9 +811,7 @@ def _describe(cur: duckdb.DuckDBPyConnection, sql: str, qualified: str, t0: floa
     columns = tuple(n for n, _ in described)
     widths: tuple[int, ...] = ()
     if columns:
-        lengths = ", ".join(
-            f"max(length(CAST({quote_ident(n)} AS VARCHAR)))" for n in columns
-        )
+        lengths = ", ".join(f"max(length(CAST({quote_ident(n)} AS VARCHAR)))" for n in columns)
         row = cur.execute(
             f"SELECT {lengths} FROM {qualified} WHERE {RN} < {WIDTH_SAMPLE_ROWS}"
         ).fetchall()[0]
@@ -718,8 +820,14 @@ def _describe(cur: duckdb.DuckDBPyConnection, sql: str, qualified: str, t0: floa
             for n, w in zip(columns, row, strict=True)
         )
     return QueryResult(
-        sql=sql, table=qualified, columns=columns, types=tuple(t for _, t in described),
-        row_count=row_count, elapsed_ms=elapsed, statements=statements, widths=widths,
+        sql=sql,
+        table=qualified,
+        columns=columns,
+        types=tuple(t for _, t in described),
+        row_count=row_count,
+        elapsed_ms=elapsed,
+        statements=statements,
+        widths=widths,
     )
 
 
@@ -760,11 +868,63 @@ class ResultSource:
         return self._cursor.execute(self._page_sql, [start, start + count]).fetchall()
 
 
-def locate_event(cur: duckdb.DuckDBPyConnection, event_id: str) -> list[tuple[int, int]]:
-    """(`_file_id`, `_line`) of the loaded events with this eventID (docs reuse IDs: several)."""
+FILTERED_VIEW: Final = "filtered"
+_TABLE_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def define_filtered_view(cur: duckdb.DuckDBPyConnection, view_table: str | None) -> None:
+    """(Re)define `filtered`: the events under the current filter chips, for console SQL.
+
+    `view_table` is the browser's current materialised view table (it holds `_file_id` and
+    `_line`), so the definition needs no values at all, and `SELECT * FROM filtered` rows keep
+    their original-record keys (enter opens them; export writes them exactly). Call it when the
+    screen swaps views, BEFORE dropping the old view table; None means "no filter": all events.
+    """
+    if view_table is None:
+        cur.execute(
+            f"CREATE OR REPLACE VIEW {RESULT_SCHEMA}.{FILTERED_VIEW} AS "
+            "SELECT * EXCLUDE (_h) FROM events"
+        ).fetchall()
+        return
+    if _TABLE_NAME.fullmatch(view_table) is None:
+        raise ValueError(f"not a view table name: {view_table!r}")
+    cur.execute(
+        f"CREATE OR REPLACE VIEW {RESULT_SCHEMA}.{FILTERED_VIEW} AS "
+        f"SELECT e.* EXCLUDE (_h) FROM events e SEMI JOIN {RESULT_SCHEMA}.{view_table} v "
+        "ON e._file_id = v._file_id AND e._line = v._line"
+    ).fetchall()
+
+
+# Text columns that narrow an eventID match (documentation examples and test fixtures reuse IDs).
+MATCH_COLUMNS: Final = (
+    "eventName",
+    "eventSource",
+    "awsRegion",
+    "sourceIPAddress",
+    "requestID",
+    "recipientAccountId",
+    "eventType",
+    "errorCode",
+)
+
+
+def locate_event(
+    cur: duckdb.DuckDBPyConnection, event_id: str, row: Mapping[str, object] | None = None
+) -> list[tuple[int, int]]:
+    """(`_file_id`, `_line`) of the loaded events with this eventID, narrowed by the result
+    row's other identifying columns (`eventname`, `awsregion`...) when it has them. Usually one;
+    several when records share an ID."""
+    where = ["eventID = ?"]
+    params: list[object] = [event_id]
+    for name, value in (row or {}).items():
+        column = event_column(name)
+        if column in MATCH_COLUMNS and (value is None or isinstance(value, str)):
+            where.append(f'"{column}" IS NOT DISTINCT FROM ?')
+            params.append(value)
     rows = cur.execute(
-        "SELECT _file_id, _line FROM events WHERE eventID = ? ORDER BY eventTime, _file_id, _line",
-        [event_id],
+        f"SELECT _file_id, _line FROM events WHERE {' AND '.join(where)} "
+        "ORDER BY eventTime, _file_id, _line",
+        params,
     ).fetchall()
     return [(int(f), int(line)) for f, line in rows]
 
@@ -849,10 +1009,12 @@ def completions(
 __all__ = [
     "BUILTIN_QUERIES",
     "END",
+    "FILTERED_VIEW",
     "GROUP_ATHENA",
     "GROUP_DUCKDB",
     "GROUP_LAKE",
     "GROUP_USER",
+    "MATCH_COLUMNS",
     "RN",
     "START",
     "LibraryQuery",
@@ -862,6 +1024,7 @@ __all__ = [
     "ResultSource",
     "completions",
     "default_config_dir",
+    "define_filtered_view",
     "drop_result",
     "event_column",
     "get_query",

@@ -1,4 +1,5 @@
-"""The events table: CloudTrail's own field names, fixed types, and the derived columns the UI needs.
+"""The events table: CloudTrail's own field names, fixed types, and the derived columns the UI
+needs.
 
 DuckDB is given an explicit schema (never auto-detection): scalars are read as VARCHAR and
 converted here, heterogeneous objects stay JSON. Auto-detection changes types between files and

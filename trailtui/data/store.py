@@ -138,10 +138,8 @@ class EventStore:
         with self._lock:
             running = list(self._running)
         for cur in running:
-            try:
+            with contextlib.suppress(duckdb.Error):
                 cur.interrupt()
-            except duckdb.Error:
-                pass
 
     def register(self, cur: duckdb.DuckDBPyConnection) -> None:
         with self._lock:
@@ -572,7 +570,9 @@ _INSERT_SOURCES_SQL: Final[str] = (
 
 
 def run(
-    cur: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | dict[str, Any] | None = None
+    cur: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: Sequence[object] | dict[str, Any] | None = None,
 ) -> list[tuple[Any, ...]]:
     """Execute and drain: DuckDB 2.0 keeps a connection busy until a result is fully fetched."""
     return cur.execute(sql, params).fetchall()

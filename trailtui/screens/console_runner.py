@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,7 +27,14 @@ import duckdb
 from textual.widget import Widget
 
 from trailtui.data import queries
-from trailtui.data.export import ExportError, ExportFormat, ExportOutcome, export_result
+from trailtui.data.export import (
+    DEFAULT_EVENT_ORDER,
+    ExportError,
+    ExportFormat,
+    ExportOutcome,
+    export_events,
+    export_result,
+)
 from trailtui.data.history import History
 from trailtui.data.queries import QueryResult, ResultSource
 from trailtui.data.store import EventStore
@@ -63,8 +70,11 @@ def execute(
     except duckdb.InterruptException:
         return Outcome("cancelled", elapsed_ms=(time.perf_counter() - t0) * 1000)
     except duckdb.Error as exc:
-        return Outcome("error", error=str(exc).strip() or type(exc).__name__,
-                       elapsed_ms=(time.perf_counter() - t0) * 1000)
+        return Outcome(
+            "error",
+            error=str(exc).strip() or type(exc).__name__,
+            elapsed_ms=(time.perf_counter() - t0) * 1000,
+        )
     if cancel is not None and cancel.is_set():
         # Finished just as the user cancelled: they asked for no result; drop it.
         queries.drop_result(cur, result.table)
@@ -75,8 +85,9 @@ def execute(
 class ConsoleRunner:
     """The worker side of a `SqlConsole`: run, cancel, completions, export of the result."""
 
-    def __init__(self, host: Widget, store: EventStore, console: SqlConsole,
-                 history: History | None = None) -> None:
+    def __init__(
+        self, host: Widget, store: EventStore, console: SqlConsole, history: History | None = None
+    ) -> None:
         self.host = host
         self.store = store
         self.console = console
@@ -113,7 +124,10 @@ class ConsoleRunner:
         stale, self._stale = self._stale, []
         self.host.run_worker(
             lambda: self._work(sql, dict(params or {}), cancel, done, stale),
-            name="sql-console", group="sql", thread=True, exit_on_error=False,
+            name="sql-console",
+            group="sql",
+            thread=True,
+            exit_on_error=False,
             description="SQL console query",
         )
         return True
@@ -123,8 +137,14 @@ class ConsoleRunner:
             self._cur = self.store.cursor()
         return self._cur
 
-    def _work(self, sql: str, params: dict[str, object], cancel: threading.Event,
-              done: threading.Event, stale: list[str]) -> None:
+    def _work(
+        self,
+        sql: str,
+        params: dict[str, object],
+        cancel: threading.Event,
+        done: threading.Event,
+        stale: list[str],
+    ) -> None:
         try:
             cur = self._cursor()
             for table in stale:
@@ -158,6 +178,9 @@ class ConsoleRunner:
                 if self._shown:
                     self._stale.append(self._shown)
                 self._shown = result.table
+            else:
+                # CREATE, DROP, ATTACH...: the names the editor completes may have changed.
+                self.refresh_completions()
         elif outcome.kind == "cancelled":
             console.show_cancelled(outcome.elapsed_ms)
         else:
@@ -172,8 +195,9 @@ class ConsoleRunner:
         if cur is not None:
             with contextlib.suppress(duckdb.Error):
                 cur.interrupt()
-        threading.Thread(target=self._keep_interrupting, args=(done,), daemon=True,
-                         name="trailtui-sql-cancel").start()
+        threading.Thread(
+            target=self._keep_interrupting, args=(done,), daemon=True, name="trailtui-sql-cancel"
+        ).start()
 
     def _keep_interrupting(self, done: threading.Event) -> None:
         deadline = time.monotonic() + INTERRUPT_FOR
@@ -198,16 +222,28 @@ class ConsoleRunner:
                 cur.close()
             self._call_ui(self._set_completions, names)
 
-        self.host.run_worker(work, name="sql-completions", group="sql-completions",
-                             thread=True, exclusive=True, exit_on_error=False)
+        self.host.run_worker(
+            work,
+            name="sql-completions",
+            group="sql-completions",
+            thread=True,
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def _set_completions(self, names: list[str]) -> None:
         self.console.completions = names
 
     # -- export --------------------------------------------------------------------------------
 
-    def export(self, path: str, fmt: ExportFormat, *, overwrite: bool = False,
-               on_done: Callable[[ExportOutcome | None, str | None], None] | None = None) -> bool:
+    def export(
+        self,
+        path: str,
+        fmt: ExportFormat,
+        *,
+        overwrite: bool = False,
+        on_done: Callable[[ExportOutcome | None, str | None], None] | None = None,
+    ) -> bool:
         """Export the shown result in a worker; `on_done(outcome, error)` runs on the UI thread
         (default: a notification). False when there is no result to export."""
         result = self.console.result
@@ -229,16 +265,59 @@ class ConsoleRunner:
                 cur.close()
             self._call_ui(report, outcome, None)
 
-        self.host.run_worker(work, name="sql-export", group="export", thread=True,
-                             exit_on_error=False)
+        self.host.run_worker(
+            work, name="sql-export", group="export", thread=True, exit_on_error=False
+        )
         return True
+
+    def export_events(
+        self,
+        path: str,
+        fmt: ExportFormat,
+        *,
+        where: str = "TRUE",
+        params: Sequence[object] | Mapping[str, object] | None = None,
+        order_by: str = DEFAULT_EVENT_ORDER,
+        overwrite: bool = False,
+        on_done: Callable[[ExportOutcome | None, str | None], None] | None = None,
+    ) -> None:
+        """Export the events under a filter (`FilterState.where()`) in a worker, in the table's
+        order (`views.order_by(...)`); `on_done` as for `export`."""
+        report = on_done or self._report
+
+        def work() -> None:
+            cur = self.store.cursor()
+            self.store.register(cur)
+            try:
+                outcome = export_events(
+                    cur,
+                    self.store,
+                    path,
+                    fmt,
+                    where=where,
+                    params=params,
+                    order_by=order_by,
+                    overwrite=overwrite,
+                )
+            except ExportError as exc:
+                self._call_ui(report, None, str(exc))
+                return
+            finally:
+                self.store.unregister(cur)
+                cur.close()
+            self._call_ui(report, outcome, None)
+
+        self.host.run_worker(
+            work, name="events-export", group="export", thread=True, exit_on_error=False
+        )
 
     def _report(self, outcome: ExportOutcome | None, error: str | None) -> None:
         if outcome is not None:
             self.host.notify(safe_text(outcome.message), title="Export", markup=False)
         else:
-            self.host.notify(safe_text(error or "export failed"), title="Export", severity="error",
-                             markup=False)
+            self.host.notify(
+                safe_text(error or "export failed"), title="Export", severity="error", markup=False
+            )
 
     # -- shutdown ------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import ClassVar, Final, Literal
 
 from rich.cells import cell_len
@@ -104,7 +105,9 @@ class JsonLine:
     """The whole line as text (indent included): what search looks at."""
 
 
-def _line(indent: int, tokens: tuple[tuple[str, Kind], ...], path: JsonPath, value: object) -> JsonLine:
+def _line(
+    indent: int, tokens: tuple[tuple[str, Kind], ...], path: JsonPath, value: object
+) -> JsonLine:
     plain = " " * indent + "".join(text for text, _ in tokens)
     return JsonLine(indent, tokens, path, value, plain)
 
@@ -334,7 +337,7 @@ class JsonView(ScrollView, can_focus=True):
         self._matches: list[_Match] = []
         self._matches_by_line: dict[int, list[_Match]] = {}
         self._current_match: int = -1
-        self._query: str = ""
+        self._search_text: str = ""
 
     # ------------------------------------------------------------------ public state
 
@@ -357,8 +360,9 @@ class JsonView(ScrollView, can_focus=True):
         return self._current_match
 
     @property
-    def query(self) -> str:
-        return self._query
+    def search_text(self) -> str:
+        """The text last searched for ("" when none)."""
+        return self._search_text
 
     def search(self, query: str) -> int:
         """Highlight every occurrence of `query` and go to the first one from the cursor on.
@@ -366,7 +370,7 @@ class JsonView(ScrollView, can_focus=True):
         Case-insensitive unless the query has a capital letter (vim's smartcase). The text
         searched is what is shown, so `\\u001b` finds an escaped ESC. Returns the match count.
         """
-        self._query = query
+        self._search_text = query
         self._matches = []
         self._matches_by_line = {}
         self._current_match = -1
@@ -433,21 +437,43 @@ class JsonView(ScrollView, can_focus=True):
             self.call_after_refresh(self._scroll_line_into_view, self.cursor_line)
 
     def action_cursor_up(self) -> None:
-        self.cursor_line -= 1
+        """Up a line; inside a value taller than the view, scroll through it first."""
+        self._ensure_layout()
+        if self._row_starts[self.cursor_line] < self.scroll_y and self._line_visible():
+            self.scroll_to(y=self.scroll_y - 1, animate=False)
+        else:
+            self.cursor_line -= 1
 
     def action_cursor_down(self) -> None:
-        self.cursor_line += 1
+        """Down a line; inside a value taller than the view, scroll through it first."""
+        self._ensure_layout()
+        bottom = self._row_starts[self.cursor_line + 1]
+        view_bottom = self.scroll_y + self.scrollable_content_region.height
+        if bottom > view_bottom and self._line_visible():
+            self.scroll_to(y=self.scroll_y + 1, animate=False)
+        else:
+            self.cursor_line += 1
 
     def action_page_up(self) -> None:
-        self._ensure_layout()
-        target = max(0, self._row_starts[self.cursor_line] - self._page_height())
-        self.cursor_line = self._line_at_row(target)
+        self._page(-1)
 
     def action_page_down(self) -> None:
+        self._page(1)
+
+    def _page(self, direction: int) -> None:
+        """Move the view a page and keep the cursor at the same place on screen."""
         self._ensure_layout()
-        last_row = self._row_starts[-1] - 1
-        target = min(last_row, self._row_starts[self.cursor_line] + self._page_height())
-        self.cursor_line = self._line_at_row(target)
+        height = self._page_height()
+        rows = self._row_starts[-1]
+        max_y = max(0, rows - self.scrollable_content_region.height)
+        old_y = int(self.scroll_y)
+        offset = min(max(self._row_starts[self.cursor_line] - old_y, 0), height)
+        new_y = min(max(old_y + direction * height, 0), max_y)
+        if new_y == old_y:  # already at the end: go to the first/last line
+            self.cursor_line = 0 if direction < 0 else len(self._lines) - 1
+            return
+        self.scroll_to(y=new_y, animate=False)
+        self.cursor_line = self._line_at_row(min(rows - 1, new_y + offset))
 
     def action_first_line(self) -> None:
         self.cursor_line = 0
@@ -461,7 +487,17 @@ class JsonView(ScrollView, can_focus=True):
     def _line_at_row(self, row: int) -> int:
         return max(0, min(len(self._lines) - 1, bisect_right(self._row_starts, row) - 1))
 
+    def _line_visible(self, line: int | None = None) -> bool:
+        """Whether any row of the line is on screen."""
+        line = self.cursor_line if line is None else line
+        top = self._row_starts[line]
+        bottom = self._row_starts[line + 1]
+        return top < self.scroll_y + self.scrollable_content_region.height and bottom > (
+            self.scroll_y
+        )
+
     def _scroll_line_into_view(self, line: int) -> None:
+        """Scroll as little as possible; a line taller than the view is left alone if seen."""
         if not self.is_mounted:
             return
         self._ensure_layout()
@@ -470,10 +506,17 @@ class JsonView(ScrollView, can_focus=True):
         height = self.scrollable_content_region.height
         if height <= 0:
             return
-        if top < self.scroll_y:
-            self.scroll_to(y=top, animate=False)
-        elif bottom > self.scroll_y + height:
-            self.scroll_to(y=min(top, bottom - height), animate=False)
+        view_top = int(self.scroll_y)
+        view_bottom = view_top + height
+        if top >= view_top and bottom <= view_bottom:
+            return
+        if bottom - top >= height:
+            if self._line_visible(line):
+                return
+            target = top if top >= view_bottom else bottom - height
+        else:
+            target = top if top < view_top else bottom - height
+        self.scroll_to(y=max(0, target), animate=False)
 
     def _scroll_match_into_view(self, match: _Match) -> None:
         """Bring the match's row (and, unwrapped, its column) on screen."""
@@ -640,7 +683,7 @@ def _overlay(
             if offset < stop < end:
                 cuts.add(stop - offset)
         bounds = sorted(cuts)
-        for left, right in zip(bounds, bounds[1:], strict=False):
+        for left, right in pairwise(bounds):
             piece_style = style
             for start, stop, extra in highlights:
                 if start <= offset + left and offset + right <= stop:
@@ -652,22 +695,14 @@ def _overlay(
 # --------------------------------------------------------------------------- the screen
 
 
-@dataclass(frozen=True)
-class _Pivot:
-    action: str
-    key: str
-    chip_keys: tuple[str, ...]
-    """Keys `pivot_chips` may use for this pivot (first found wins)."""
-    label: str
-
-
-PIVOTS: Final[tuple[_Pivot, ...]] = (
-    _Pivot("actor", "a", ("actor",), "same actor"),
-    _Pivot("access_key", "k", ("access_key", "accessKeyId", "key"), "same access key"),
-    _Pivot("source_ip", "i", ("source_ip", "sourceIPAddress", "ip"), "same source IP"),
-    _Pivot("session", "s", ("session", "session_id"), "same session"),
-    _Pivot("time", "t", ("time", "window", "time_window", "around"), "15 minutes around"),
-)
+PIVOT_KEYS: Final[dict[str, str]] = {
+    "actor": "same actor",
+    "access_key": "same access key",
+    "source_ip": "same source IP",
+    "session": "same session",
+    "around": "15 minutes around",
+}
+"""The keys of `filters.pivot_chips` this screen offers (the action parameter of each key)."""
 
 
 def _format_time(value: object) -> str:
@@ -692,9 +727,7 @@ class DetailScreen(ModalScreen[Chip | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="trailtui.detail.close"),
         Binding("y", "copy_event", "Copy JSON", id="trailtui.detail.copy"),
-        Binding(
-            "a", "pivot('actor')", "Same actor", group=PIVOT_GROUP, id="trailtui.detail.actor"
-        ),
+        Binding("a", "pivot('actor')", "Same actor", group=PIVOT_GROUP, id="trailtui.detail.actor"),
         Binding(
             "k",
             "pivot('access_key')",
@@ -710,11 +743,17 @@ class DetailScreen(ModalScreen[Chip | None]):
             id="trailtui.detail.source_ip",
         ),
         Binding(
-            "s", "pivot('session')", "Same session", group=PIVOT_GROUP,
+            "s",
+            "pivot('session')",
+            "Same session",
+            group=PIVOT_GROUP,
             id="trailtui.detail.session",
         ),
         Binding(
-            "t", "pivot('time')", "15 minutes around", group=PIVOT_GROUP,
+            "t",
+            "pivot('around')",
+            "15 minutes around",
+            group=PIVOT_GROUP,
             id="trailtui.detail.time",
         ),
         Binding("slash", "find", "Find", id="trailtui.detail.find"),
@@ -768,12 +807,7 @@ class DetailScreen(ModalScreen[Chip | None]):
             chips = pivot_chips(self.row)
         except Exception:  # a missing column must not stop the event from opening
             chips = {}
-        self.pivots: dict[str, Chip] = {}
-        for pivot in PIVOTS:
-            for key in pivot.chip_keys:
-                if key in chips:
-                    self.pivots[pivot.action] = chips[key]
-                    break
+        self.pivots: dict[str, Chip] = {k: v for k, v in chips.items() if k in PIVOT_KEYS}
 
     # ------------------------------------------------------------------ layout
 
@@ -841,7 +875,7 @@ class DetailScreen(ModalScreen[Chip | None]):
         if error is not None:
             if extra:
                 extra.append(("  ·  ", "dim"))
-            extra.append((safe_text(error), "bold red"))
+            extra.append((safe_text(error), "bold $text-error"))
         if extra:
             parts.append("\n")
             parts.extend(extra)
@@ -855,13 +889,9 @@ class DetailScreen(ModalScreen[Chip | None]):
             pieces.append(format_path(line.path))
         else:
             pieces.append("$")
-        if view.query:
-            found = (
-                f"{view.current_match + 1}/{view.matches}"
-                if view.matches
-                else "no match"
-            )
-            pieces.extend([("   find ", "dim"), safe_text(view.query), (f"  {found}", "dim")])
+        if view.search_text:
+            found = f"{view.current_match + 1}/{view.matches}" if view.matches else "no match"
+            pieces.extend([("   find ", "dim"), safe_text(view.search_text), (f"  {found}", "dim")])
         pieces.append(("   wrap on" if view.wrap else "   wrap off", "dim"))
         self.query_one("#detail-status", Static).update(Content.assemble(*pieces))
 
@@ -912,7 +942,7 @@ class DetailScreen(ModalScreen[Chip | None]):
     def action_find(self) -> None:
         find = self.query_one("#detail-find", Input)
         find.add_class("-shown")
-        find.value = self.query_one(JsonView).query
+        find.value = self.query_one(JsonView).search_text
         find.focus()
 
     @on(Input.Submitted, "#detail-find")

@@ -91,8 +91,13 @@ class QueryLibraryScreen(ModalScreen[LibraryChoice | None]):
     }
     """
 
-    def __init__(self, queries: Sequence[LibraryQuery], *, initial: str | None = None,
-                 warnings: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        queries: Sequence[LibraryQuery],
+        *,
+        initial: str | None = None,
+        warnings: Sequence[str] = (),
+    ) -> None:
         super().__init__()
         self.queries = tuple(queries)
         self.initial = initial
@@ -105,8 +110,9 @@ class QueryLibraryScreen(ModalScreen[LibraryChoice | None]):
         with Vertical(id="library-dialog") as dialog:
             dialog.border_title = "Query library"
             if self.warnings:
-                yield Static(safe_content("\n".join(self.warnings), multiline=True),
-                             id="library-warnings")
+                yield Static(
+                    safe_content("\n".join(self.warnings), multiline=True), id="library-warnings"
+                )
             with Horizontal(id="library-body"):
                 yield OptionList(*self._options(), id="library-list")
                 with VerticalScroll(id="library-detail"):
@@ -114,8 +120,10 @@ class QueryLibraryScreen(ModalScreen[LibraryChoice | None]):
                     yield Vertical(id="library-form")
                     yield Static(id="library-error")
                     yield Static(id="library-sql")
-            yield Static(Content("enter: run (or fill in the values) · tab: next field · "
-                                 "escape: close"), id="library-help")
+            yield Static(
+                Content("enter: run (or fill in the values) · tab: next field · escape: close"),
+                id="library-help",
+            )
 
     def _options(self) -> list[Option]:
         options: list[Option] = []
@@ -148,7 +156,8 @@ class QueryLibraryScreen(ModalScreen[LibraryChoice | None]):
         about = query.description or ""
         source = "" if query.source == "built in" else f"\nfrom {query.source}"
         self.query_one("#library-description", Static).update(
-            safe_content(f"{query.title}\n{about}{source}".rstrip(), multiline=True))
+            safe_content(f"{query.title}\n{about}{source}".rstrip(), multiline=True)
+        )
         self.query_one("#library-sql", Static).update(safe_content(query.sql, multiline=True))
         self.query_one("#library-error", Static).update(Content(""))
         form = self.query_one("#library-form", Vertical)

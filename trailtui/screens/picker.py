@@ -27,7 +27,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Footer, Input, Static
-from textual.widgets._directory_tree import DirEntry
+from textual.widgets.directory_tree import DirEntry
 from textual.widgets.tree import TreeNode
 
 from trailtui.clipboard import human_size
@@ -47,8 +47,8 @@ def is_event_file(name: str) -> bool:
 class CloudTrailTree(DirectoryTree):
     """Folders and loadable files only (no dotfiles), with marks and file sizes."""
 
-    ICON_NODE_EXPANDED = "▾ "
-    ICON_NODE = "▸ "
+    ICON_NODE_EXPANDED = "▼ "
+    ICON_NODE = "▶ "
     ICON_FILE = "  "
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -65,8 +65,8 @@ class CloudTrailTree(DirectoryTree):
     }
     """
 
-    class MarksChanged(Message):
-        """The set of marked paths changed (the screen shows the count)."""
+    class Changed(Message):
+        """The marks or the folder shown changed (the screen's status line follows)."""
 
         def __init__(self, tree: CloudTrailTree) -> None:
             super().__init__()
@@ -154,14 +154,14 @@ class CloudTrailTree(DirectoryTree):
         else:
             self.marked[path] = None
         node.refresh()
-        self.post_message(self.MarksChanged(self))
+        self.post_message(self.Changed(self))
         self.action_cursor_down()
 
     def clear_marks(self) -> None:
         self.marked.clear()
         self._clear_line_cache()
         self.refresh()
-        self.post_message(self.MarksChanged(self))
+        self.post_message(self.Changed(self))
 
     def action_load_folder(self) -> None:
         path = self.cursor_path
@@ -175,6 +175,7 @@ class CloudTrailTree(DirectoryTree):
         parent = current.parent
         if parent != current:
             self.path = parent
+            self.post_message(self.Changed(self))
 
 
 def combine(chosen: Iterable[Path], marked: Iterable[Path]) -> list[Path]:
@@ -208,7 +209,10 @@ def expand_typed(text: str, base: Path) -> tuple[list[Path], str | None]:
     if path.exists():
         return [Path(os.path.abspath(path))], None
     if any(ch in text for ch in GLOB_CHARS):
-        pattern = expanded if os.path.isabs(expanded) else str(base / expanded)
+        # The start folder is a place, not a pattern: its own `[` must not act as a glob.
+        pattern = (
+            expanded if os.path.isabs(expanded) else os.path.join(glob.escape(str(base)), expanded)
+        )
         hits: list[Path] = []
         skipped = 0
         for match in sorted(glob.glob(pattern, recursive=True)):
@@ -266,15 +270,15 @@ class PickerScreen(ModalScreen[list[Path] | None]):
         """`start`: the folder shown first (default: the current directory)."""
         super().__init__(name=name, id=id, classes=classes)
         base = Path(start).expanduser() if start is not None else Path.cwd()
+        if not base.is_dir():  # a stale or mistyped start must not leave an empty tree
+            base = base.parent if base.parent.is_dir() else Path.cwd()
         self.start = Path(os.path.abspath(base))
         self.title_text = title
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker") as box:
             box.border_title = Content(safe_text(self.title_text))
-            box.border_subtitle = (
-                "enter opens a file (+ marked) or a folder · space marks · l loads a folder"
-            )
+            box.border_subtitle = "enter: open a file (+ marked), expand a folder"
             yield Input(
                 placeholder="path, folder or glob (~/AWSLogs/**/*.json.gz) · enter loads it",
                 id="picker-path",
@@ -284,11 +288,12 @@ class PickerScreen(ModalScreen[list[Path] | None]):
                 id="picker-message",
             )
             yield CloudTrailTree(self.start, id="picker-tree")
-            yield Static(Content("nothing marked"), id="picker-marked")
+            yield Static(Content(""), id="picker-marked")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(CloudTrailTree).focus()
+        self.file_tree.focus()
+        self._update_status()
 
     @property
     def file_tree(self) -> CloudTrailTree:
@@ -304,11 +309,15 @@ class PickerScreen(ModalScreen[list[Path] | None]):
         if paths:
             self.dismiss(paths)
 
-    @on(CloudTrailTree.MarksChanged)
-    def _on_marks_changed(self, message: CloudTrailTree.MarksChanged) -> None:
-        count = len(message.tree.marked)
-        text = f"{count} marked · enter on a file or ctrl+o loads them" if count else "nothing marked"
-        self.query_one("#picker-marked", Static).update(Content(text))
+    @on(CloudTrailTree.Changed)
+    def _update_status(self) -> None:
+        tree = self.file_tree
+        count = len(tree.marked)
+        marks = f"{count} marked (enter on a file or ctrl+o loads them)" if count else "none marked"
+        folder = safe_text(os.fspath(Path(tree.path)))
+        self.query_one("#picker-marked", Static).update(
+            Content.assemble((folder, "bold"), ("  ·  ", "dim"), marks)
+        )
 
     @on(DirectoryTree.FileSelected)
     def _on_file_selected(self, message: DirectoryTree.FileSelected) -> None:

@@ -3,6 +3,7 @@
 Relative bounds (`-1h`, `-24h`, `-7d`) count back from the newest event loaded, not from now:
 an investigation is usually of yesterday's download, where "the last hour" means the last hour
 of the data. All times are UTC, returned naive (the `eventTime` column is a UTC TIMESTAMP).
+The range is half-open, [from, to), as `filters.Chip.time` filters it.
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ def to_utc_naive(value: dt.datetime) -> dt.datetime:
 def parse_bound(text: str, bound: Bound, newest: dt.datetime | None) -> dt.datetime | None:
     """One bound as a naive UTC datetime; empty text means open-ended (None).
 
-    A date alone covers the whole day: as `from` it is midnight, as `to` the day's last
-    microsecond (both bounds are inclusive). Relative offsets count back from `newest`
-    (the current time when nothing is loaded). Raises ValueError with a message for the user.
+    A date alone covers the whole day: as `from` it is that midnight, as `to` (exclusive) the
+    next midnight, so `2024-01-01` to `2024-01-01` is that one day. Relative offsets count back
+    from `newest` (the current time when nothing is loaded). Raises ValueError with a message
+    for the user.
     """
     text = text.strip()
     if not text:
@@ -69,7 +71,7 @@ def parse_bound(text: str, bound: Bound, newest: dt.datetime | None) -> dt.datet
             raise ValueError(f"{text!r} is not a real date") from None
         start = dt.datetime.combine(day, dt.time())
         if bound == "to":
-            return start + dt.timedelta(days=1, microseconds=-1)
+            return start + dt.timedelta(days=1)
         return start
     try:
         parsed = dt.datetime.fromisoformat(text)
@@ -88,8 +90,8 @@ def parse_range(from_text: str, to_text: str, newest: dt.datetime | None) -> Tim
         end = parse_bound(to_text, "to", newest)
     except ValueError as error:
         raise ValueError(f"to: {error}") from None
-    if start is not None and end is not None and start > end:
-        raise ValueError("from is after to")
+    if start is not None and end is not None and start >= end:
+        raise ValueError("to must be after from")
     return start, end
 
 
@@ -110,9 +112,10 @@ def _utc_now() -> dt.datetime:
 
 
 class TimeRangeScreen(ModalScreen[TimeRange | None]):
-    """Two inputs (from, to); enter applies, escape cancels. Dismisses with naive UTC bounds.
+    """Two inputs (from, to); enter applies, escape cancels.
 
-    (None, None) means "no time filter"; each side may be None (open-ended).
+    Dismisses with naive UTC bounds [from, to) for `Chip.time`; either may be None (open);
+    (None, None) means "no time filter".
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -124,7 +127,7 @@ class TimeRangeScreen(ModalScreen[TimeRange | None]):
     TimeRangeScreen {
         align: center middle;
         & > #time {
-            width: 72;
+            width: 80;
             max-width: 100%;
             height: auto;
             border: round $primary;
@@ -159,11 +162,9 @@ class TimeRangeScreen(ModalScreen[TimeRange | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="time") as box:
             box.border_title = "Time range (UTC)"
-            newest = (
-                f"newest event {format_bound(self.newest)} UTC" if self.newest else "no events"
-            )
-            yield Static(Content(f"{FORMATS_HINT}\n-1h etc. count back from the {newest}"),
-                         id="time-hint")
+            newest = f"newest event {format_bound(self.newest)} UTC" if self.newest else "no events"
+            hint = f"{FORMATS_HINT}\n-1h etc. count back from the {newest}; empty = open"
+            yield Static(Content(hint), id="time-hint")
             with Horizontal(classes="time-row"):
                 yield Label("from")
                 yield Input(format_bound(self._start), placeholder="open", id="time-from")
@@ -175,6 +176,7 @@ class TimeRangeScreen(ModalScreen[TimeRange | None]):
 
     def on_mount(self) -> None:
         self.query_one("#time-from", Input).focus()
+        self._on_changed()
 
     def _values(self) -> tuple[str, str]:
         return (

@@ -133,10 +133,10 @@ class CompletionList(OptionList, can_focus=False):
 class SqlEditor(TextArea):
     """A TextArea whose edge keys walk history and whose keys drive the completion popup."""
 
-    def __init__(self, console: SqlConsole, *, language: str | None, id: str | None = None
-                 ) -> None:
-        super().__init__(language=language, id=id, tab_behavior="focus", soft_wrap=False,
-                         show_line_numbers=False)
+    def __init__(self, console: SqlConsole, *, language: str | None, id: str | None = None) -> None:
+        super().__init__(
+            language=language, id=id, tab_behavior="focus", soft_wrap=False, show_line_numbers=False
+        )
         self._sql_console = console
         self.last_typed: str | None = None
         """The printable character of the last key (for the `.` completion trigger)."""
@@ -187,8 +187,7 @@ class SqlConsole(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r,f5", "run", "Run query", id="trailtui.console.run"),
         Binding("escape", "cancel", "Cancel query", id="trailtui.console.cancel"),
-        Binding("ctrl+space", "complete", "Complete", show=False,
-                id="trailtui.console.complete"),
+        Binding("ctrl+space", "complete", "Complete", show=False, id="trailtui.console.complete"),
     ]
 
     DEFAULT_CSS = """
@@ -253,16 +252,23 @@ class SqlConsole(Vertical):
         """`enter` on an event-shaped result row: open that event's detail.
 
         `file_id`/`line` are the original record's key when the result carries `_file_id` and
-        `_line`; otherwise they are None and `event_id` identifies it (see
-        `queries.locate_event`)."""
+        `_line`; otherwise they are None and `event_id` plus the `row` (all its values by
+        column) find it: `queries.locate_event(cur, event_id, row)`."""
 
-        def __init__(self, console: SqlConsole, file_id: int | None, line: int | None,
-                     event_id: str | None) -> None:
+        def __init__(
+            self,
+            console: SqlConsole,
+            file_id: int | None,
+            line: int | None,
+            event_id: str | None,
+            row: dict[str, object] | None = None,
+        ) -> None:
             super().__init__()
             self.console = console
             self.file_id = file_id
             self.line = line
             self.event_id = event_id
+            self.row = row or {}
 
         @property
         def control(self) -> SqlConsole:
@@ -274,8 +280,9 @@ class SqlConsole(Vertical):
         `field` is the `events` column that `column` names (case-insensitive, Athena names
         too), or None when the value is computed (e.g. `user_or_role`)."""
 
-        def __init__(self, console: SqlConsole, column: str, value: object,
-                     field: str | None) -> None:
+        def __init__(
+            self, console: SqlConsole, column: str, value: object, field: str | None
+        ) -> None:
             super().__init__()
             self.console = console
             self.column = column
@@ -289,8 +296,9 @@ class SqlConsole(Vertical):
     running: reactive[bool] = reactive(False)
     """True while a query of this console runs (escape cancels). Set by the runner."""
 
-    def __init__(self, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._history: tuple[HistoryEntry, ...] = ()
         self._history_index: int | None = None
@@ -304,10 +312,12 @@ class SqlConsole(Vertical):
         self._result: QueryResult | None = None
         self._started = 0.0
         self._ticker: Timer | None = None
-        self.editor = SqlEditor(self, language="sql" if sql_language_available() else None,
-                                id="sql-editor")
-        self.status = Static(Content("ctrl+r runs · ctrl+space completes · ↑ history"),
-                             id="sql-status")
+        self.editor = SqlEditor(
+            self, language="sql" if sql_language_available() else None, id="sql-editor"
+        )
+        self.status = Static(
+            Content("ctrl+r runs · ctrl+space completes · ↑ history"), id="sql-status"
+        )
         self.results = EventTable(id="sql-results")
         self.results.empty_message = "no result yet"
         self.popup = CompletionList(id="sql-completions")
@@ -392,9 +402,15 @@ class SqlConsole(Vertical):
             numeric = result.numeric_columns
             widths = result.widths or tuple(len(c) for c in result.columns)
             self.results.columns = [
-                Column(key=name, label=name, width=width, min_width=min(max(len(name), 4), 12),
-                       max_width=80, align="right" if name in numeric else "left",
-                       formatter=format_value)
+                Column(
+                    key=name,
+                    label=name,
+                    width=width,
+                    min_width=min(max(len(name), 4), 12),
+                    max_width=80,
+                    align="right" if name in numeric else "left",
+                    formatter=format_value,
+                )
                 for name, width in zip(result.columns, widths, strict=False)
             ]
             self.results.empty_message = "no rows"
@@ -628,12 +644,18 @@ class SqlConsole(Vertical):
             event_id = values.get(id_column) if id_column else None
             if file_id is None and not isinstance(event_id, str):
                 return
-            self.post_message(self.OpenEvent(
-                self, file_id, line, event_id if isinstance(event_id, str) else None))
+            self.post_message(
+                self.OpenEvent(
+                    self,
+                    file_id,
+                    line,
+                    event_id if isinstance(event_id, str) else None,
+                    dict(values),
+                )
+            )
         elif result.value_count:
             column = result.columns[0]
-            self.post_message(self.FilterTo(self, column, values.get(column),
-                                            event_column(column)))
+            self.post_message(self.FilterTo(self, column, values.get(column), event_column(column)))
 
     @on(EventTable.RowHighlighted, "#sql-results")
     @on(EventTable.MarksChanged, "#sql-results")
