@@ -66,7 +66,7 @@ async def test_load_facet_chips_undo_detail_pivot_copy(demo: str) -> None:
         # f focuses user/role; the top value is the most frequent actor
         await pilot.press("f")
         panel = screen.query_one("#facet-actor", FacetPanel)
-        assert app.focused is panel
+        assert app.focused is not None and app.focused.id == "facet-actor"
         top_value, top_count = panel.counts[0]
         assert top_count == max(c for _, c in panel.counts)
         await pilot.press("enter")
@@ -81,7 +81,7 @@ async def test_load_facet_chips_undo_detail_pivot_copy(demo: str) -> None:
 
         # exclude a service from the service panel: a second chip
         services.focus()
-        excluded, n_excluded = services.counts[0]
+        _excluded, n_excluded = services.counts[0]
         await pilot.press("x")
         await settle(pilot)
         assert len(screen.filters.chips) == 2
@@ -235,10 +235,15 @@ async def test_bad_input_keeps_the_app_running(tmp_path: Path, demo: str) -> Non
         assert any("missing.json" in m for m in messages)
 
 
-async def test_no_path_opens_the_picker(tmp_path: Path, demo: str,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def download_dir(tmp_path: Path, demo: str) -> Path:
     (tmp_path / "event_history.json.gz").write_bytes(Path(demo).read_bytes())
-    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+async def test_no_path_opens_the_picker(download_dir: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(download_dir)
     app = TrailApp([], cache=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.5)

@@ -7,6 +7,7 @@ dropped instead of overwriting a newer one.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +46,7 @@ class FacetsReady(Message):
     """Every facet recounted under the filter of `generation`."""
 
     generation: int
-    counts: dict[str, list[tuple[object, int]]]
+    counts: Mapping[str, Sequence[tuple[object, int]]]
 
 
 @dataclass

@@ -70,7 +70,9 @@ class BrowserScreen(Screen[None]):
         Binding("escape", "escape", "Cancel", show=False, id="trailtui.escape"),
     ]
 
-    def __init__(self, store: EventStore, paths: Sequence[str], *, local_time: bool = False) -> None:
+    def __init__(
+        self, store: EventStore, paths: Sequence[str], *, local_time: bool = False
+    ) -> None:
         super().__init__()
         self.store = store
         self.paths = list(paths)
@@ -209,11 +211,17 @@ class BrowserScreen(Screen[None]):
     def refresh_all(self) -> None:
         self.generation += 1
         self._update_status()
-        self._materialize(self.generation, self.filters, self.sort_column, self.sort_descending)
-        self._count_facets(self.generation, self.filters)
+        # A search chip scans the whole event text: count facets inside the materialised view
+        # (found by key) instead of scanning the text a second time in parallel.
+        search = self.filters.has_search
+        self._materialize(self.generation, self.filters, self.sort_column, self.sort_descending,
+                          search)
+        if not search:
+            self._count_facets(self.generation, self.filters)
 
     @work(thread=True, group="view", exclusive=True, exit_on_error=False)
-    def _materialize(self, generation: int, filters: FilterState, sort: str, desc: bool) -> None:
+    def _materialize(self, generation: int, filters: FilterState, sort: str, desc: bool,
+                     with_facets: bool = False) -> None:
         cur = self.store.cursor()
         self.store.register(cur)
         try:
@@ -222,9 +230,13 @@ class BrowserScreen(Screen[None]):
                 views.drop_view(cur, view.table)
                 return
             total = views.total_count(cur)
-            span = views.time_span(cur, filters)
+            span = views.time_span(cur, filters, within=view)
             widths = views.column_widths(cur, view.table)
             self.post_message(ViewReady(generation, view, total, span, widths))
+            if with_facets:
+                counts = views.all_facet_counts(cur, PANEL_FACETS, filters, within=view)
+                if not get_current_worker().is_cancelled:
+                    self.post_message(FacetsReady(generation, counts))
         except duckdb.InterruptException:
             return
         except duckdb.Error as exc:
@@ -295,10 +307,8 @@ class BrowserScreen(Screen[None]):
         if message.generation != self.generation:
             return
         for key, counts in message.counts.items():
-            try:
-                self.query_one(f"#facet-{key}", FacetPanel).counts = counts
-            except Exception:  # noqa: BLE001 - a facet without a panel is not an error
-                continue
+            for panel in self.query(f"#facet-{key}").results(FacetPanel):
+                panel.counts = counts
 
     @on(WorkFailed)
     def _on_failed(self, message: WorkFailed) -> None:
@@ -325,9 +335,10 @@ class BrowserScreen(Screen[None]):
             p = self.load_progress
             if p is not None and p.bytes_total:
                 pct = 100 * p.bytes_done // max(1, p.bytes_total)
+                n = min(p.file_index + 1, p.file_count)
                 parts.append(Content.styled(
-                    f"loading {pct}% · {p.events:,} events · file {min(p.file_index + 1, p.file_count)}"
-                    f"/{p.file_count} (escape cancels)", "italic"))
+                    f"loading {pct}% · {p.events:,} events · file {n}/{p.file_count} "
+                    "(escape cancels)", "italic"))
             else:
                 parts.append(Content.styled("loading…", "italic"))
         marked = len(self.query_one(EventTable).marked_rows)

@@ -26,12 +26,12 @@ class ConfirmCopyScreen(ModalScreen[str | None]):
     def __init__(self, what: str, size: int) -> None:
         super().__init__(classes="dialog")
         self.what = what
-        self.size = size
+        self.byte_size = size
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static(
-                f"Copy {self.what} ({human_size(self.size)})?\n\n"
+                f"Copy {self.what} ({human_size(self.byte_size)})?\n\n"
                 "Many terminals drop clipboard writes this large without a word "
                 "(tmux, kitty and others cap OSC 52). Saving to a file is safer.",
                 markup=False,
