@@ -55,6 +55,11 @@ def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TRAILTUI_CACHE_DIR", str(cache))
         mp.setenv("XDG_CACHE_HOME", str(cache / "xdg"))
+        # History and the user's query folder: never the real ones either.
+        mp.setenv("TRAILTUI_DATA_DIR", str(cache / "data"))
+        mp.setenv("TRAILTUI_CONFIG_DIR", str(cache / "config"))
+        mp.setenv("XDG_DATA_HOME", str(cache / "xdg-data"))
+        mp.setenv("XDG_CONFIG_HOME", str(cache / "xdg-config"))
         yield cache
 
 

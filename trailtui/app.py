@@ -12,6 +12,7 @@ from typing import ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from trailtui.commands import ConsoleCommands
 from trailtui.data.store import EventStore
 from trailtui.screens.browser import BrowserScreen
 
@@ -22,6 +23,7 @@ class TrailApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "trailtui"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Keys", id="trailtui.help"),
         Binding("q", "quit", "Quit", id="trailtui.quit"),

@@ -25,14 +25,18 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from trailtui import clipboard
-from trailtui.data import views
+from trailtui.data import queries, views
+from trailtui.data.export import ExportFormat, guess_format
 from trailtui.data.filters import Chip, FilterState
+from trailtui.data.history import History
 from trailtui.data.store import EventStore, LoadProgress
 from trailtui.messages import FacetsReady, LoadFinished, LoadProgressed, ViewReady, WorkFailed
 from trailtui.sanitize import safe_text
+from trailtui.screens.console_runner import ConsoleRunner
 from trailtui.widgets.event_table import Column, EventTable
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import FilterBar
+from trailtui.widgets.sql_console import SqlConsole
 
 # Facets shown as panels, in this order (`f` focuses the first).
 PANEL_FACETS = ("actor", "eventSource", "sourceIPAddress", "eventName", "awsRegion", "errorCode",
@@ -61,6 +65,7 @@ class BrowserScreen(Screen[None]):
         Binding("o", "open", "Open files", id="trailtui.open"),
         Binding("T", "time_range", "Time range", show=False, id="trailtui.time"),
         Binding("colon", "console", "SQL", id="trailtui.console"),
+        Binding("e", "export('events')", "Export", show=False, id="trailtui.export"),
         Binding("s", "sort", "Sort", show=False, id="trailtui.sort"),
         Binding("S", "sort_reverse", "Sort reverse", show=False, id="trailtui.sort_reverse"),
         Binding("h", "hide_column", "Hide column", show=False, id="trailtui.hide"),
@@ -102,6 +107,7 @@ class BrowserScreen(Screen[None]):
                     yield FacetPanel(key, _FACET_TITLES.get(key, key), id=f"facet-{key}")
             with Vertical(id="right"):
                 yield EventTable(id="events", empty_message="loading…")
+                yield SqlConsole(id="console")
         yield Input(placeholder="search the whole event text (enter adds a filter, escape "
                     "cancels)", id="search")
         yield Static(id="status")
@@ -111,6 +117,7 @@ class BrowserScreen(Screen[None]):
         table = self.query_one(EventTable)
         table.columns = self._columns()
         self._page_cursor = self.store.cursor()
+        self.runner = ConsoleRunner(self, self.store, self.query_one(SqlConsole), History())
         self._update_status()
         if self.paths:
             self.start_load(self.paths)
@@ -200,6 +207,7 @@ class BrowserScreen(Screen[None]):
         table.empty_message = "no events match the filter" if self.store.event_count() else (
             "no events loaded · o opens files")
         self.refresh_all()
+        self.runner.refresh_completions()
 
     # -- filter state -> workers ------------------------------------------------------------
 
@@ -277,6 +285,11 @@ class BrowserScreen(Screen[None]):
         table.sort_column = self.sort_column
         table.sort_descending = self.sort_descending
         table.set_source(views.PageSource(self._page_cursor, message.view), cursor_row=0)
+        try:  # `filtered` in the SQL console: the events under the current chips
+            queries.define_filtered_view(
+                self._page_cursor, message.view.table if self.filters.chips else None)
+        except duckdb.Error as exc:
+            self.notify(safe_text(f"view `filtered` not updated: {exc}"), markup=False)
         if not self._focused_once:
             # The first layout passes hide the table for a frame, which moves focus away;
             # the first events are where an investigator starts.
@@ -404,6 +417,11 @@ class BrowserScreen(Screen[None]):
         self.app.push_screen(TimeRangeScreen(newest=self.span[1]), done)
 
     def action_escape(self) -> None:
+        console = self.query_one(SqlConsole)
+        if console.display and console.has_focus_within:
+            console.display = False
+            self._table().focus()
+            return
         box = self.query_one("#search", Input)
         if box.display:
             box.display = False
@@ -486,6 +504,10 @@ class BrowserScreen(Screen[None]):
 
     @work(thread=True, group="detail", exclusive=True, exit_on_error=False)
     def _open_detail(self, file_id: int, line: int) -> None:
+        self._open_detail_now(file_id, line)
+
+    def _open_detail_now(self, file_id: int, line: int) -> None:
+        """Read one event's row and original record (worker thread), then show it."""
         cur = self.store.cursor()
         try:
             row = views.event_row(cur, file_id, line)
@@ -608,5 +630,119 @@ class BrowserScreen(Screen[None]):
 
         self.app.push_screen(PickerScreen(), chosen)
 
+    # -- SQL console ----------------------------------------------------------------------
+
     def action_console(self) -> None:
-        self.notify("SQL console: coming in this build", markup=False)
+        """`:` opens the console under the table (again: back to the editor)."""
+        console = self.query_one(SqlConsole)
+        console.display = True
+        console.editor.focus()
+
+    def on_unmount(self) -> None:
+        self.runner.close()
+
+    @on(SqlConsole.RunRequested)
+    def _on_run(self, message: SqlConsole.RunRequested) -> None:
+        self.runner.run(message.sql, message.params)
+
+    @on(SqlConsole.CancelRequested)
+    def _on_cancel(self) -> None:
+        self.runner.cancel()
+
+    @on(SqlConsole.OpenEvent)
+    def _on_console_event(self, message: SqlConsole.OpenEvent) -> None:
+        if message.file_id is not None and message.line is not None:
+            self._open_detail(message.file_id, message.line)
+        elif message.event_id:
+            self._locate_and_open(message.event_id, message.row)
+
+    @work(thread=True, group="detail", exclusive=True, exit_on_error=False)
+    def _locate_and_open(self, event_id: str, row: dict[str, object]) -> None:
+        cur = self.store.cursor()
+        try:
+            keys = queries.locate_event(cur, event_id, row)
+        except duckdb.Error as exc:
+            self.post_message(WorkFailed("open event", str(exc).splitlines()[0]))
+            return
+        finally:
+            cur.close()
+        if not keys:
+            self.post_message(WorkFailed("open event", f"no loaded event has eventID {event_id}"))
+            return
+        file_id, line = keys[0]
+        self._open_detail_now(file_id, line)
+
+    @on(SqlConsole.FilterTo)
+    def _on_console_filter(self, message: SqlConsole.FilterTo) -> None:
+        if message.field is None:
+            self.notify(safe_text(f"{message.column} is computed by the query, not an event "
+                                  "field: it cannot filter the table"), markup=False)
+            return
+        try:
+            chip = Chip.include(message.field, message.value)  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            self.notify(safe_text(str(exc)), severity="warning", markup=False)
+            return
+        self.set_filters(self.filters.add(chip))
+        self._table().focus()
+
+    def action_run_console_query(self, sql: str, params: dict[str, object] | None = None) -> None:
+        console = self.query_one(SqlConsole)
+        console.display = True
+        console.set_query(sql, params)
+        console.editor.focus()
+        self.runner.run(sql, params)
+
+    def action_run_library_query(self, query_id: str = "") -> None:
+        from trailtui.screens.library import QueryLibraryScreen
+
+        found, warnings = queries.library()
+        for w in warnings:
+            self.notify(safe_text(w), severity="warning", markup=False)
+
+        def chosen(result: tuple[str, dict[str, object]] | None) -> None:
+            if result is not None:
+                self.action_run_console_query(*result)
+
+        if query_id:
+            try:
+                query = queries.get_query(query_id, found)
+            except KeyError:
+                self.notify(safe_text(f"no library query {query_id}"), markup=False)
+                return
+            if not query.params:
+                self.action_run_console_query(query.editor_text, {})
+                return
+            self.app.push_screen(QueryLibraryScreen(found, initial=query_id), chosen)
+            return
+        self.app.push_screen(QueryLibraryScreen(found), chosen)
+
+    def action_copy_filter_sql(self, dialect: str = "duckdb") -> None:
+        sql = self.filters.to_athena_sql() if dialect == "athena" else self.filters.to_duckdb_sql()
+        result = clipboard.copy_text(self.app, sql, what=f"the filter as {dialect} SQL")
+        self.notify(result.message, markup=False)
+
+    def action_export(self, what: str = "events") -> None:
+        """Export the filtered events (`e`) or the console's result to a file."""
+        from trailtui.screens.confirm import SavePathScreen
+
+        events = what != "result"
+
+        def save(path: str | None) -> None:
+            if not path:
+                return
+            fmt = guess_format(path, events=events) or (
+                ExportFormat.RECORDS if events else ExportFormat.CSV)
+            if events:
+                where, params = self.filters.where()
+                self.runner.export_events(
+                    path, fmt, where=where, params=params,
+                    order_by=views.order_by(self.sort_column, self.sort_descending))
+            else:
+                self.runner.export(path, fmt)
+
+        title = ("Export the filtered events (.json = {\"Records\":[...]}, .ndjson, .csv, "
+                 ".parquet; .gz compresses) to:" if events else
+                 "Export the query result (.csv, .json, .ndjson, .parquet) to:")
+        default = "trailtui_events.json" if events else "trailtui_result.csv"
+        self.app.push_screen(SavePathScreen(default=default, title=title), save)

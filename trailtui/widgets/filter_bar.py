@@ -31,7 +31,7 @@ class Chip(Static, can_focus=True):
     ]
 
     def __init__(self, index: int, label: str) -> None:
-        super().__init__(Content.assemble(Content(safe_text(label)), Content.styled(" ✕", "dim")),
+        super().__init__(Content.assemble(Content(safe_text(label)), Content.styled(" ×", "dim")),
                          classes="chip")
         self.index = index
         self.tooltip = Content(safe_text(label))
