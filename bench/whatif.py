@@ -307,6 +307,29 @@ def prefetch() -> str | None:
     return None
 
 
+@patch
+def rawrecs() -> str | None:
+    """Plain records stay msgspec.Raw objects: no memoryview per record (~1.1 us each).
+
+    A memoryview per record costs 0.22 s per 200k records, more than the msgspec split itself.
+    Raw objects support the buffer protocol, so b"".join and os.writev take them as they are.
+    The per-record '{' check goes too: the proposal is to let DuckDB's records=true read fail
+    on a non-object item and only then filter the file's records the slow way and retry (the
+    patch does no retry; the generated data has no such items).
+    """
+    from trailtui.data import ingest
+
+    orig = ingest._unwrap
+
+    def _unwrap(records: list[Any], kind: str, path: Any, notes: list[str]) -> list[Any]:
+        if kind == "plain":
+            return records  # WHATIF
+        return orig(records, kind, path, notes)
+
+    ingest._unwrap = _unwrap
+    return None
+
+
 def apply(names: str) -> list[str]:
     notes = []
     for name in filter(None, (n.strip() for n in names.split(","))):

@@ -485,6 +485,15 @@ async def test_value_plain_and_json() -> None:
         await pilot.press("y")
         assert app.clipboard == '{\n  "bucketName": "b[/x]",\n  "n": 2.50\n}'
 
+    struct = {"type": "IAMUser", "sessionContext": {"attributes": {"mfa": "false"}}, "n": 1}
+    app = Host(lambda: ValueScreen("userIdentity", struct))  # a DuckDB STRUCT is a dict
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        body = widget_text(app.screen.query_one(JsonView))
+        assert '"mfa": "false"' in body
+        await pilot.press("y")
+        assert json.loads(app.clipboard) == struct
+
     app = Host(lambda: ValueScreen("errorCode", None))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()

@@ -118,7 +118,8 @@ _COMMA: Final[tuple[tuple[str, Kind], ...]] = ((",", "punct"),)
 def json_lines(value: object) -> list[JsonLine]:
     """Pretty-print a parsed value (2-space indent, keys in file order) as coloured lines.
 
-    Iterative, so a deeply nested hostile document cannot overflow the Python stack here.
+    Also takes plain dicts, lists and tuples (DuckDB STRUCT/LIST values). Iterative, so a
+    deeply nested hostile document cannot overflow the Python stack here.
     """
     lines: list[JsonLine] = []
     # Work items: (value, path, level, prefix tokens, trailing comma) or a closing line.
@@ -132,6 +133,10 @@ def json_lines(value: object) -> list[JsonLine]:
         if item == "close":
             lines.append(_line(pad, (*prefix, *tail), path, node))
             continue
+        if isinstance(node, Mapping) and not isinstance(node, JsonObject):
+            node = JsonObject((str(key), child) for key, child in node.items())
+        elif isinstance(node, tuple):
+            node = list(node)
         if isinstance(node, JsonObject | list):
             is_object = isinstance(node, JsonObject)
             opening, closing = ("{", "}") if is_object else ("[", "]")
@@ -223,9 +228,7 @@ def clipboard_text(value: object) -> tuple[str, bool]:
     is copied as a JSON string literal instead: pasting raw ESC into a shell is how terminal
     attacks land. Objects and arrays become indented JSON; numbers keep their spelling.
     """
-    if isinstance(value, JsonObject | list | dict):
-        if isinstance(value, dict):
-            value = JsonObject(value.items())
+    if isinstance(value, JsonObject | list | tuple | Mapping):
         return dumps(value), False
     if isinstance(value, JsonNumber):
         return str(value), False

@@ -7,6 +7,7 @@ control characters on the clipboard: such a value is copied as a JSON string lit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -32,9 +33,7 @@ PLACEHOLDER = "∅ (no value)"
 
 def _as_json(value: object) -> object | None:
     """The parsed JSON container this value is or holds, else None."""
-    if isinstance(value, dict):
-        return JsonObject(value.items())
-    if isinstance(value, list):
+    if isinstance(value, Mapping | list | tuple):
         return value
     if isinstance(value, str | bytes):
         text = value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
@@ -44,7 +43,7 @@ def _as_json(value: object) -> object | None:
                 parsed = parse_json(text)
             except (ValueError, RecursionError):
                 return None
-            if isinstance(parsed, JsonObject | list):
+            if isinstance(parsed, JsonObject | list):  # a bare "quoted" string stays text
                 return parsed
     return None
 
