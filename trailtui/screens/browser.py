@@ -120,7 +120,8 @@ class BrowserScreen(Screen[None]):
         self.runner = ConsoleRunner(self, self.store, self.query_one(SqlConsole), History())
         self._update_status()
         if self.paths:
-            self.start_load(self.paths)
+            # Paint the screen (with "loading…") before the loader starts competing for the GIL.
+            self.set_timer(0.05, lambda: self.start_load(self.paths))
         elif self.store.event_count():
             self.refresh_all()
         else:

@@ -33,6 +33,7 @@ KEYS: Final[list[tuple[str, str, str]]] = [
     ("Table", "space", "mark or unmark the row"),
     ("Table", "y", "copy the event (or the marked events) as JSON"),
     ("Table", "Y", "copy or save all filtered events"),
+    ("Table", "e", "export the filtered events to a file (Records JSON, NDJSON, CSV, Parquet)"),
     ("Table", "g / G", "first / last row"),
     ("Table", "home / end", "first / last row"),
     ("Table", "pgup / pgdn", "page up / down"),
