@@ -22,6 +22,7 @@ import zlib
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -262,13 +263,13 @@ def classify(records: Sequence[msgspec.Raw], path: Path) -> str:
     raise NoEvents(f"{path}: JSON that holds no CloudTrail events")
 
 
-Record = bytes | memoryview
+Record = bytes | memoryview | msgspec.Raw
 
 
 def _unwrap(records: list[msgspec.Raw], kind: str, path: Path, notes: list[str]) -> list[Record]:
     """Records as plain CloudTrail JSON objects; wrappers removed, non-objects dropped (noted).
 
-    Plain records stay zero-copy views into the input (a 330 MB download is not copied).
+    Plain records stay zero-copy slices of the input (a 330 MB download is not copied).
     """
     out: list[Record] = []
     dropped = 0
@@ -295,12 +296,10 @@ def _unwrap(records: list[msgspec.Raw], kind: str, path: Path, notes: list[str])
             else:
                 dropped += 1
     else:
-        for rec in records:
-            mv = memoryview(rec)
-            if len(mv) and mv[0] == 0x7B:  # '{'
-                out.append(mv)
-            else:
-                dropped += 1
+        # Plain records stay msgspec.Raw slices of the input: no copy and no per-record work
+        # (a memoryview each cost 0.22 s per 200k). Items that are not objects are found in
+        # the written chunk instead (`non_object_lines`), which is a cheap byte check.
+        return list(records)
     if dropped:
         notes.append(f"{path}: {dropped:,} items are not event objects, skipped")
     return out
@@ -525,30 +524,82 @@ def csv_records(data: bytes | mmap.mmap, path: Path, notes: list[str]) -> list[R
 # --- writing chunks ------------------------------------------------------------------------
 
 
+_IOV_RECORDS = 512  # records per os.writev call: 1,024 buffers with the newlines (IOV_MAX)
+
+
 def write_chunk(parts: Sequence[tuple[Sequence[Record], bool]], dest: Path) -> Chunk:
     """Write records one per line; each part says whether its records may hold raw newlines.
 
     Raw newlines inside a record are JSON white space and become spaces. Compact input has
     none, so the per-record search (which would touch every byte twice) is skipped for it.
+    Records go out with os.writev straight from the input buffer: no joined copy (0.8 s ->
+    0.2 s per 330 MB here).
     """
     offsets = array("q", [0])
-    pos = 0
     count = 0
+    newline = b"\n"
     with dest.open("wb") as out:
+        fd = out.fileno()
         for records, multiline in parts:
-            for begin in range(0, len(records), 8192):
-                batch: list[Record] = []
-                for rec in records[begin : begin + 8192]:
-                    if multiline:
-                        text = bytes(rec)
-                        if b"\n" in text or b"\r" in text:
-                            rec = text.replace(b"\r", b" ").replace(b"\n", b" ")
-                    batch.append(rec)
-                    pos += len(rec) + 1
-                    offsets.append(pos)
-                out.write(b"\n".join(batch) + b"\n")
-                count += len(batch)
+            if multiline:
+                records = [_one_line(rec) for rec in records]
+            offsets.extend(accumulate((len(r) + 1 for r in records), initial=offsets[-1]))
+            del offsets[-1 - len(records)]  # accumulate repeats the start value
+            for begin in range(0, len(records), _IOV_RECORDS):
+                iov: list[Record] = []
+                for rec in records[begin : begin + _IOV_RECORDS]:
+                    iov.append(rec)
+                    iov.append(newline)
+                _write_all(fd, iov)
+            count += len(records)
     return Chunk(dest, offsets, count)
+
+
+def _one_line(rec: Record) -> Record:
+    text = bytes(rec)
+    if b"\n" in text or b"\r" in text:
+        return text.replace(b"\r", b" ").replace(b"\n", b" ")
+    return rec
+
+
+def _write_all(fd: int, iov: list[Record]) -> None:
+    """One writev; a short write (rare) or a platform without writev finishes the slow way."""
+    want = sum(len(v) for v in iov)
+    done = os.writev(fd, iov) if hasattr(os, "writev") else 0
+    if done < want:
+        rest = b"".join(bytes(v) for v in iov)[done:]
+        while rest:
+            rest = rest[os.write(fd, rest):]
+
+
+def non_object_lines(chunk: Chunk) -> list[int]:
+    """Lines of a written chunk that do not hold a JSON object (a bare array may hold any
+    value). One byte per line is read, from the page cache: ~10 ms per 200k lines."""
+    with chunk.path.open("rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            return []
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            brace = 0x7B
+            return [i for i, off in enumerate(chunk.offsets[:-1]) if m[off] != brace]
+
+
+def drop_lines(chunk: Chunk, drop: Sequence[int]) -> Chunk:
+    """Rewrite a chunk without the given lines (the rare path: items that are not objects)."""
+    skip = set(drop)
+    tmp = chunk.path.with_suffix(".tmp")
+    offsets = array("q", [0])
+    with chunk.path.open("rb") as src, tmp.open("wb") as out:
+        for i in range(chunk.count):
+            start, end = chunk.offsets[i], chunk.offsets[i + 1]
+            src.seek(start)
+            line = src.read(end - start)
+            if i in skip:
+                continue
+            out.write(line)
+            offsets.append(offsets[-1] + len(line))
+    tmp.replace(chunk.path)
+    return Chunk(chunk.path, offsets, len(offsets) - 1)
 
 
 @dataclass
@@ -604,8 +655,13 @@ def _canonical_keys(obj: Any, depth: int = 0) -> Any:
 
 
 def _fix_lowercase(records: list[Record], data: Any, path: Path, notes: list[str]) -> None:
-    """Rewrite, in place, the records whose CloudTrail keys are all lower case."""
-    if not any(data.find(m) != -1 for m in _LOWER_MARKERS):
+    """Rewrite, in place, the records whose CloudTrail keys are all lower case.
+
+    A big file is searched for one marker only (each pass costs ~0.1-0.3 s per 330 MB): an
+    exporter that lower-cases keys lower-cases `eventName` with the rest.
+    """
+    markers = _LOWER_MARKERS if len(data) < (16 << 20) else _LOWER_MARKERS[:1]
+    if not any(data.find(m) != -1 for m in markers):
         return
     fixed = 0
     for i, rec in enumerate(records):

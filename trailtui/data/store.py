@@ -10,6 +10,7 @@ the table, so reopening the same unchanged files skips parsing altogether.
 from __future__ import annotations
 
 import contextlib
+import bisect
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Final
 
@@ -282,7 +284,6 @@ class EventStore:
                     loader.flush(cur)
                     tell(i + 1, str(path), "ready")
             loader.flush(cur)
-            run(cur, "CHECKPOINT")
         except (Cancelled, duckdb.InterruptException):
             report.cancelled = True
             loader.abandon(cur)
@@ -338,6 +339,20 @@ class EventStore:
                 fh.close()
 
     # -- cache ------------------------------------------------------------------------------
+
+    def compact(self) -> None:
+        """CHECKPOINT the in-memory database: compresses the table (~2x less memory, ~3x
+        faster facets). Kept out of `load` (0.8 s at 200k, ~4 s at 1M) so the caller runs it
+        in the background once the events are on screen."""
+        cur = self.cursor()
+        self.register(cur)
+        try:
+            run(cur, "CHECKPOINT")
+        except duckdb.InterruptException:
+            pass
+        finally:
+            self.unregister(cur)
+            cur.close()
 
     def save_cache(self) -> str | None:
         """Write the cache for the files loaded first; None when done, else why not.
@@ -426,6 +441,14 @@ class EventStore:
         return True
 
 
+@dataclass
+class _Kept:
+    """A chunk after items that are not objects were taken out, and each part's line count."""
+
+    chunk: ingest.Chunk
+    counts: list[int]
+
+
 class _ChunkLoader:
     """Collects the records of small files into shared chunks and loads each chunk.
 
@@ -459,11 +482,21 @@ class _ChunkLoader:
             [(fr.records[start : start + count], fr.multiline) for fr, start, count in parts],
             path,
         )
+        sources = {id(fr): fr for fr, _s, _c in parts}
+        single = len(sources) == 1
+        if single:
+            # The records are on disk now: unmap the input before DuckDB parses (a 330 MB
+            # download would otherwise count twice). Shared chunks keep theirs for a retry.
+            fr, start, count = parts[-1]
+            if start + count >= len(fr.records):
+                fr.release()
+        kept = self._drop_non_objects(chunk, parts)
+        chunk = kept.chunk
         # One column list per chunk_sources column, inserted in one statement: executemany
         # costs about 1 ms per row, i.e. seconds for an S3 tree of a few thousand files.
         cols: list[list[object]] = [[] for _ in range(7)]
         line = 0
-        for fr, _start, count in parts:
+        for (fr, _start, _count), count in zip(parts, kept.counts, strict=True):
             p = fr.partition
             for col, value in zip(cols, (line, str(fr.source), p.account, p.region, p.year,
                                          p.month, p.day), strict=True):
@@ -473,7 +506,8 @@ class _ChunkLoader:
         try:
             run(cur, _INSERT_SOURCES_SQL, [chunk_id, *cols])
             self.store._chunks[chunk_id] = chunk
-            run(cur, schema.insert_sql(file_id=chunk_id), {"path": str(path)})
+            run(cur, schema.insert_sql(file_id=chunk_id, single_source=single),
+                {"path": str(path)})
             run(cur, schema.DEDUP_SQL, {"fid": chunk_id})
             self._drop_reordered_copies(cur, chunk_id)
             added = dict(run(cur, "SELECT source_file, count(*) FROM events "
@@ -483,8 +517,7 @@ class _ChunkLoader:
         except duckdb.Error as exc:
             self._forget(cur, chunk_id)
             path.unlink(missing_ok=True)
-            sources = {id(fr): fr for fr, _s, _c in parts}
-            if len(sources) > 1:
+            if not single:
                 # Small files share a chunk: one bad file (say, not UTF-8) must not cost the
                 # others. Load each file on its own so only the bad one is named.
                 self.in_flight = []
@@ -500,7 +533,7 @@ class _ChunkLoader:
         finally:
             self.in_flight = []
         seen: dict[str, FileReport] = {}
-        for fr, start, count in parts:
+        for (fr, start, part_count), count in zip(parts, kept.counts, strict=True):
             key = str(fr.source)
             rep = seen.get(key) or self.by_path.get(key)
             if rep is None:
@@ -510,13 +543,33 @@ class _ChunkLoader:
                 self.by_path[key] = rep
             seen[key] = rep
             rep.events += count
-            if start + count >= len(fr.records):
+            if start + part_count >= len(fr.records):
                 fr.release()
         for key, rep in seen.items():
             n = int(added.get(key, 0))
             rep.added += n
             self.report.events_added += n
         self.report.duplicates += chunk.count - sum(int(v) for v in added.values())
+
+    def _drop_non_objects(
+        self, chunk: ingest.Chunk, parts: list[tuple[ingest.FileRecords, int, int]]
+    ) -> _Kept:
+        """Take items that are not JSON objects (a bare array may hold any value) out of a
+        written chunk; DuckDB would reject the whole chunk. Notes how many per file."""
+        bad = ingest.non_object_lines(chunk)
+        counts = [count for _fr, _s, count in parts]
+        if not bad:
+            return _Kept(chunk, counts)
+        ends = list(accumulate(counts))
+        dropped = [0] * len(parts)
+        for line in bad:
+            dropped[bisect.bisect_right(ends, line)] += 1
+        for i, n in enumerate(dropped):
+            if n:
+                self.report.warnings.append(
+                    f"{parts[i][0].source}: {n:,} items are not event objects, skipped")
+        return _Kept(ingest.drop_lines(chunk, bad), [c - d for c, d in zip(counts, dropped,
+                                                                              strict=True)])
 
     def _drop_reordered_copies(self, cur: duckdb.DuckDBPyConnection, chunk_id: int) -> None:
         """Drop this chunk's rows that repeat a loaded event with its JSON keys reordered.

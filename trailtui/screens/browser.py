@@ -179,6 +179,8 @@ class BrowserScreen(Screen[None]):
         report = self.store.load(paths, progress=progress, cancel=self._cancel_load,
                                  first_screen=first)
         self.post_message(LoadFinished(report))
+        if report.events_added:
+            self.store.compact()
         problem = self.store.save_cache()
         if problem:
             self.post_message(WorkFailed("cache", problem))
