@@ -84,12 +84,14 @@ def _sql_str(text: str) -> str:
 def time_expr(col: str) -> str:
     """SQL turning any CloudTrail time text into a UTC TIMESTAMP, NULL when nothing parses.
 
-    ISO 8601 with `T` or a space, fractions to nanoseconds and offsets go through TIMESTAMPTZ
-    (session time zone is UTC); the basic and US formats seen in the samples through strptime.
+    CloudTrail's own `2024-01-01T00:00:00Z` takes a cheap strptime first; ISO 8601 with a
+    space, fractions to nanoseconds and offsets go through TIMESTAMPTZ (session time zone is
+    UTC); the basic and US formats seen in the samples through the other strptime formats.
     """
     formats = "[" + ", ".join(_sql_str(f) for f in _TIME_FORMATS) + "]"
     return (
-        f"coalesce(TRY_CAST(TRY_CAST({col} AS TIMESTAMPTZ) AS TIMESTAMP), "
+        f"coalesce(try_strptime({col}, '%Y-%m-%dT%H:%M:%SZ'), "
+        f"TRY_CAST(TRY_CAST({col} AS TIMESTAMPTZ) AS TIMESTAMP), "
         f"try_strptime({col}, {formats}))"
     )
 
@@ -97,8 +99,9 @@ def time_expr(col: str) -> str:
 def bool_expr(col: str) -> str:
     """`true`, `"true"`, `"True"` -> TRUE; absent stays NULL (old records never say)."""
     return (
+        f"CASE {col} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE ELSE "
         f"CASE lower(trim({col})) WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE "
-        f"WHEN '1' THEN TRUE WHEN '0' THEN FALSE END"
+        f"WHEN '1' THEN TRUE WHEN '0' THEN FALSE END END"
     )
 
 
@@ -181,14 +184,19 @@ COLUMN_NAMES: Final[tuple[str, ...]] = tuple(name for name, _ in EVENT_COLUMNS)
 PUBLIC_COLUMNS: Final[tuple[str, ...]] = tuple(n for n in COLUMN_NAMES if not n.startswith("_"))
 
 
+# What `_h` hashes: enough to pair copies of one event, cheap to hash (see DEDUP_SQL).
+_HASHED: Final[tuple[str, ...]] = (
+    "eventID", "eventTime", "@timestamp", "eventName", "eventSource", "requestID",
+)
+
+
 def insert_sql(*, file_id: int, single_source: bool = False) -> str:
     """INSERT parsing one NDJSON chunk (`$path`) into `events`.
 
     Each line finds its input file in `chunk_sources` (small files share a chunk), with the
     partition values of an S3 `AWSLogs/<account>/CloudTrail/<region>/<y>/<m>/<d>/` path, which
     win as they do in Athena's partitioned table. `_h` hashes the record's content so
-    overlapping downloads keep each event once while two different records that share an
-    eventID (docs examples, Stratus) are both kept.
+    overlapping downloads pair up as dedup candidates (DEDUP_SQL compares them fully).
     """
     columns_literal = "{" + ", ".join(f"'{k}': '{v}'" for k, v in RAW_COLUMNS.items()) + "}"
     sources = f"(SELECT * FROM chunk_sources WHERE chunk_id = {int(file_id)}) f"
@@ -200,7 +208,7 @@ def insert_sql(*, file_id: int, single_source: bool = False) -> str:
     et_src = time_expr('coalesce("eventTime", "@timestamp")')
     insight_src = "json_extract_string(r.insightDetails, '$.eventSource')"
     insight_name = "json_extract_string(r.insightDetails, '$.eventName')"
-    hashed = ", ".join(f'r."{c}"' for c in RAW_COLUMNS)
+    hashed = ", ".join(f'r."{c}"' for c in _HASHED)
     cols = {
         "eventTime": "et",
         "eventVersion": "r.eventVersion",
@@ -266,13 +274,28 @@ FROM r {join}"""
 
 # After each chunk: drop its rows whose content is already loaded (an earlier file, or an
 # earlier line of the same chunk). Keyed on (eventID, content hash), not eventID alone.
-DEDUP_SQL: Final[str] = """DELETE FROM events WHERE rowid IN (
-  SELECT rowid FROM (
-    SELECT rowid, row_number() OVER (
-      PARTITION BY _h, eventID ORDER BY _file_id, _line) AS k
-    FROM events WHERE _h IN (SELECT _h FROM events WHERE _file_id = $fid)
-  ) WHERE k > 1
-)"""
+_CONTENT_COLUMNS: Final[tuple[str, ...]] = tuple(
+    name for name, _ in EVENT_COLUMNS[: [n for n, _ in EVENT_COLUMNS].index("actor")]
+)
+# After each chunk: drop its rows whose content is already loaded (an earlier file, or an
+# earlier line of the same chunk). `_h` hashes a few cheap identifying fields only (hashing
+# every JSON column cost 40% of a load); the candidates it pairs are then compared on every
+# CloudTrail field, so two records that share an eventID but differ are both kept.
+DEDUP_SQL: Final[str] = (
+    "DELETE FROM events WHERE rowid IN (\n"
+    "  WITH cand AS (\n"
+    "    SELECT n.rowid AS nr, o.rowid AS orow\n"
+    "    FROM (SELECT rowid, _h, _file_id, _line FROM events WHERE _file_id = $fid) n\n"
+    "    JOIN (SELECT rowid, _h, _file_id, _line FROM events\n"
+    "          WHERE _h IN (SELECT _h FROM events WHERE _file_id = $fid)) o\n"
+    "      ON o._h = n._h AND (o._file_id < n._file_id\n"
+    "                          OR (o._file_id = n._file_id AND o._line < n._line))\n"
+    "  )\n"
+    "  SELECT c.nr FROM cand c JOIN events n ON n.rowid = c.nr JOIN events o ON o.rowid = c.orow\n"
+    "  WHERE "
+    + "\n    AND ".join(f'o."{c}" IS NOT DISTINCT FROM n."{c}"' for c in _CONTENT_COLUMNS)
+    + "\n)"
+)
 
 # Then: the rows of events whose eventID occurs more than once and touches this chunk, oldest
 # first. `_h` hashes JSON columns as text, so a copy whose nested keys come in another order
