@@ -16,6 +16,7 @@ from textual.worker import WorkerCancelled
 from trailtui.app import TrailApp
 from trailtui.cli import demo_path
 from trailtui.screens.browser import BrowserScreen
+from trailtui.screens.confirm import ConfirmCopyScreen
 from trailtui.screens.detail import DetailScreen
 from trailtui.screens.picker import PickerScreen
 from trailtui.widgets.event_table import EventTable
@@ -255,3 +256,47 @@ async def test_no_path_opens_the_picker(download_dir: Path,
         await pilot.pause(0.5)
         await settle(pilot)
         assert browser(app).query_one(EventTable).row_count == 3000
+
+
+async def test_copy_all_filtered_and_save_large_copy(tmp_path: Path, demo: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = TrailApp([demo], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browser(app)
+        table = screen.query_one(EventTable)
+        # a small filtered set: Y copies all of it as one JSON array
+        await pilot.press("slash", *"GetBucketTagging", "enter")
+        await settle(pilot)
+        n = table.row_count
+        assert 0 < n < 50
+        await pilot.press("Y")
+        await settle(pilot)
+        if isinstance(app.screen, ConfirmCopyScreen):  # over 100 KB: copy anyway
+            await pilot.press("c")
+            await pilot.pause()
+        copied = json.loads(app.clipboard)
+        assert len(copied) == n
+        assert all("GetBucketTagging" in json.dumps(r) for r in copied)
+        # all 3,000 events are megabytes: Y asks, and "save" writes {"Records":[...]}
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("Y")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmCopyScreen)
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("enter")  # the default name
+        await pilot.pause()
+        saved = json.loads((tmp_path / "trailtui_events.json").read_text())
+        assert len(saved["Records"]) == 3000
+        # the saved file opens again with the same events
+        await pilot.press("o")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+    again = TrailApp([str(tmp_path / "trailtui_events.json")], cache=False)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert browser(again).query_one(EventTable).row_count == 3000

@@ -8,7 +8,6 @@ ask DuckDB (through `trailtui.data`, never SQL here) and hands the results down.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from trailtui import clipboard
 from trailtui.data import queries, views
@@ -326,6 +325,15 @@ class BrowserScreen(Screen[None]):
             for panel in self.query(f"#facet-{key}").results(FacetPanel):
                 panel.counts = counts
 
+    @on(Worker.StateChanged)
+    def _on_worker_state(self, event: Worker.StateChanged) -> None:
+        """A worker that died of an unexpected error: say so; the app keeps running."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(safe_text(f"{type(error).__name__}: {error}"),
+                        title=f"{event.worker.description or event.worker.name} failed",
+                        severity="error", markup=False, timeout=12)
+
     @on(WorkFailed)
     def _on_failed(self, message: WorkFailed) -> None:
         self.notify(safe_text(message.error), title=f"{message.what} failed", severity="error",
@@ -607,16 +615,19 @@ class BrowserScreen(Screen[None]):
         def save(path: str | None) -> None:
             if not path:
                 return
+            target = Path(path).expanduser()
+            # The records are the original bytes joined as a JSON array: wrap, never re-dump.
+            body = text if text.startswith("[") else f"[{text}]"
             try:
-                target = Path(path).expanduser()
-                records = json.loads(text) if text.startswith("[") else [json.loads(text)]
-                with target.open("w", encoding="utf-8") as fh:
-                    fh.write('{"Records":[\n')
-                    fh.write(",\n".join(json.dumps(r, ensure_ascii=False) for r in records))
-                    fh.write("\n]}\n")
-            except (OSError, ValueError) as exc:
-                self.notify(safe_text(f"could not save {path}: {exc}"), severity="error",
-                            markup=False)
+                with target.open("x", encoding="utf-8") as fh:
+                    fh.write('{"Records":' + body + "}\n")
+            except FileExistsError:
+                self.notify(safe_text(f"{target} exists: choose another name"),
+                            severity="warning", markup=False)
+                return
+            except OSError as exc:
+                self.notify(safe_text(f"could not save {target}: {exc.strerror or exc}"),
+                            severity="error", markup=False)
                 return
             self.notify(safe_text(f"saved {what} to {target}"), markup=False)
 
