@@ -17,17 +17,22 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 PHASE = ["setup"]
-T = defaultdict(float)
-N = defaultdict(int)
-PEAK = defaultdict(int)
-PEAK_ANON = defaultdict(int)
+T: defaultdict[str, float] = defaultdict(float)
+N: defaultdict[str, int] = defaultdict(int)
+PEAK: defaultdict[str, int] = defaultdict(int)
+PEAK_ANON: defaultdict[str, int] = defaultdict(int)
 
 
 def rss() -> tuple[int, int]:
@@ -50,9 +55,9 @@ def sampler(stop: threading.Event) -> None:
         time.sleep(0.02)
 
 
-def timed(label, fn):
-    def wrapper(*a, **k):
-        PHASE.append(label if callable(label) is False else label(*a, **k))
+def timed(label: str | Callable[..., str], fn: Callable[P, R]) -> Callable[P, R]:
+    def wrapper(*a: P.args, **k: P.kwargs) -> R:
+        PHASE.append(label(*a, **k) if callable(label) else label)
         t = time.perf_counter()
         try:
             return fn(*a, **k)
@@ -63,11 +68,11 @@ def timed(label, fn):
     return wrapper
 
 
-def sql_kind(cur, sql, params=None) -> str:
+def sql_kind(cur: object, sql: str, params: object = None) -> str:
     s = " ".join(sql.split())[:80]
     if s.startswith("INSERT INTO events WITH src"):
         return "sql: INSERT chunk (read_ndjson + projection)"
-    if s.startswith("DELETE FROM events WHERE rowid IN ( SELECT rowid FROM ( SELECT rowid, row_number"):
+    if s.startswith("DELETE FROM events WHERE rowid IN ( SELECT rowid FROM ( SELECT rowid, row_n"):
         return "sql: DEDUP_SQL"
     if s.startswith("WITH dup AS"):
         return "sql: SAME_ID_SQL"
@@ -104,14 +109,15 @@ def main() -> int:
     S.run = timed(sql_kind, S.run)
     if hasattr(S._ChunkLoader, "_drop_reordered_copies"):
         orig = S._ChunkLoader._drop_reordered_copies
-        S._ChunkLoader._drop_reordered_copies = timed("_drop_reordered_copies (total)", orig)
+        S._ChunkLoader._drop_reordered_copies = timed(  # type: ignore[method-assign]
+            "_drop_reordered_copies (total)", orig)
     stop = threading.Event()
     th = threading.Thread(target=sampler, args=(stop,), daemon=True)
     th.start()
     store = S.EventStore(cache=False, threads=a.threads or None)
-    marks = {}
+    marks: dict[str, float] = {}
 
-    def progress(p):
+    def progress(p: S.LoadProgress) -> None:
         marks.setdefault(p.phase, time.perf_counter() - t0)
 
     PHASE.append("load (other)")

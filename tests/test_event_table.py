@@ -103,7 +103,7 @@ async def test_first_paint_fetches_only_the_first_page() -> None:
     app = TableApp(source)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
-        table = app.query_one(EventTable)
+        table = app.query_one("#events", EventTable)
         shown = lines(table)
         assert shown[0].split() == ["#", "eventName", "user", "userAgent"]
         assert shown[1].split()[:3] == ["0", "AssumeRole", "user-0"]
@@ -117,7 +117,7 @@ async def test_G_jumps_to_the_last_row_and_g_back() -> None:
     source = SyntheticSource()
     app = TableApp(source)
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one(EventTable)
+        table = app.query_one("#events", EventTable)
         await pilot.press("G")
         await pilot.pause()
         assert table.cursor_row == MILLION - 1
@@ -143,7 +143,7 @@ async def test_G_jumps_to_the_last_row_and_g_back() -> None:
 async def test_page_keys_move_a_screenful_and_keep_the_cursor_visible() -> None:
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one(EventTable)
+        table = app.query_one("#events", EventTable)
         body = table.scrollable_content_region.height - 1
         await pilot.press("pagedown", "pagedown")
         await pilot.pause()
@@ -164,7 +164,7 @@ async def test_scrolling_a_million_rows_fetches_only_the_pages_seen() -> None:
     source = SyntheticSource()
     app = TableApp(source)
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one(EventTable)
+        table = app.query_one("#events", EventTable)
         for _ in range(40):
             await pilot.press("pagedown")
         await pilot.pause()
@@ -179,7 +179,7 @@ async def test_hostile_text_renders_literally_and_visibly() -> None:
     app = TableApp(SyntheticSource(hostile=True))
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
-        table = app.query_one(EventTable)
+        table = app.query_one("#events", EventTable)
         shown = "\n".join(lines(table))
         assert "[bold]x[/]" in shown
         assert "user[/x]" in shown
@@ -200,7 +200,7 @@ async def test_table_spans_the_full_width_and_cut_cells_end_with_ellipsis() -> N
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
-        table = app.query_one(EventTable)
+        table = app.query_one("#events", EventTable)
         width = table.scrollable_content_region.width
         assert width == 120 - table.styles.scrollbar_size_vertical
         row = lines(table)[1]
@@ -223,7 +223,7 @@ async def test_table_spans_the_full_width_and_cut_cells_end_with_ellipsis() -> N
 async def test_space_marks_rows() -> None:
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one(EventTable)
+        table = app.query_one("#events", EventTable)
         await pilot.press("space", "down", "down", "space")
         await pilot.pause()
         assert table.marked_rows == {0, 2}
@@ -244,7 +244,7 @@ async def test_space_marks_rows() -> None:
 async def test_enter_and_double_click_activate_a_row() -> None:
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one(EventTable)
+        table = app.query_one("#events", EventTable)
         await pilot.press("down", "down", "enter")
         await pilot.pause()
         activated = app.of(EventTable.RowActivated)
@@ -264,7 +264,7 @@ async def test_enter_and_double_click_activate_a_row() -> None:
 async def test_header_click_requests_sort_and_shows_the_direction() -> None:
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one(EventTable)
+        table = app.query_one("#events", EventTable)
         await pilot.pause()
         header = lines(table)[0]
         await pilot.click(EventTable, offset=(header.index("user ") + 1, 0))
@@ -285,7 +285,7 @@ async def test_header_click_requests_sort_and_shows_the_direction() -> None:
 async def test_current_cell_value_follows_the_column_cursor() -> None:
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one(EventTable)
+        table = app.query_one("#events", EventTable)
         await pilot.press("down", "right", "right")
         assert table.current_column is not None and table.current_column.key == "user"
         assert table.current_cell_value() == "user-1"
@@ -304,7 +304,7 @@ async def test_current_cell_value_follows_the_column_cursor() -> None:
 async def test_hidden_columns_leave_the_layout_which_still_fills_the_width() -> None:
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one(EventTable)
+        table = app.query_one("#events", EventTable)
         table.hidden = {"user", "n"}
         await pilot.pause()
         shown = lines(table)
@@ -317,7 +317,7 @@ async def test_hidden_columns_leave_the_layout_which_still_fills_the_width() -> 
 async def test_a_new_source_drops_the_cache_clamps_the_cursor_and_clears_marks() -> None:
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one(EventTable)
+        table = app.query_one("#events", EventTable)
         await pilot.press("space", "G")
         assert table.marked_rows == {0}
         smaller = SyntheticSource(10, tag="new-")
@@ -355,7 +355,7 @@ async def test_a_failing_source_is_reported_once_and_recovers_on_reload() -> Non
     source = Flaky()
     app = TableApp(source)
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one(EventTable)
+        table = app.query_one("#events", EventTable)
         await pilot.press("down", "up", "down")  # several repaints of the same failed page
         await pilot.pause()
         assert app.is_running
@@ -379,7 +379,7 @@ async def test_narrow_screen_scrolls_horizontally_with_the_header() -> None:
     )
     app = TableApp(source, wide)
     async with app.run_test(size=(60, 20)) as pilot:
-        table = app.query_one(EventTable)
+        table = app.query_one("#events", EventTable)
         await pilot.pause()
         assert table.show_horizontal_scrollbar
         assert "col7" not in lines(table)[0]

@@ -113,7 +113,7 @@ class BrowserScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(EventTable)
+        table = self.query_one("#events", EventTable)
         table.columns = self._columns()
         self._page_cursor = self.store.cursor()
         self.runner = ConsoleRunner(self, self.store, self.query_one(SqlConsole), History())
@@ -205,7 +205,7 @@ class BrowserScreen(Screen[None]):
             self.notify(text, title="Note", severity="warning", markup=False, timeout=10)
         if report.cancelled:
             self.notify("loading cancelled; the events loaded so far stay", markup=False)
-        table = self.query_one(EventTable)
+        table = self.query_one("#events", EventTable)
         table.empty_message = "no events match the filter" if self.store.event_count() else (
             "no events loaded · o opens files")
         self.refresh_all()
@@ -280,7 +280,7 @@ class BrowserScreen(Screen[None]):
         self.view = message.view
         self.total = message.total
         self.span = message.span
-        table = self.query_one(EventTable)
+        table = self.query_one("#events", EventTable)
         if message.widths and message.widths != self._widths:
             self._widths = message.widths
             table.columns = self._columns()
@@ -365,7 +365,7 @@ class BrowserScreen(Screen[None]):
                     "(escape cancels)", "italic"))
             else:
                 parts.append(Content.styled("loading…", "italic"))
-        marked = len(self.query_one(EventTable).marked_rows)
+        marked = len(self.query_one("#events", EventTable).marked_rows)
         if marked:
             parts.append(Content.styled(f"{marked:,} marked", "bold"))
         status.update(Content(" · ").join(parts) if parts else Content("no events"))
@@ -388,13 +388,13 @@ class BrowserScreen(Screen[None]):
             self.notify(safe_text(str(exc)), severity="error", markup=False)
             return
         self.set_filters(self.filters.add(chip))
-        self.query_one(EventTable).focus()
+        self.query_one("#events", EventTable).focus()
 
     @on(FilterBar.ChipRemoved)
     def _on_chip_removed(self, message: FilterBar.ChipRemoved) -> None:
         if 0 <= message.index < len(self.filters.chips):
             self.set_filters(self.filters.remove(message.index))
-            self.query_one(EventTable).focus()
+            self.query_one("#events", EventTable).focus()
 
     def action_undo(self) -> None:
         if not self.filters.chips:
@@ -415,7 +415,7 @@ class BrowserScreen(Screen[None]):
         text = message.value
         if text.strip():
             self.set_filters(self.filters.add(Chip.search(text)))
-        self.query_one(EventTable).focus()
+        self.query_one("#events", EventTable).focus()
 
     def action_time_range(self) -> None:
         from trailtui.screens.time_range import TimeRangeScreen
@@ -436,13 +436,13 @@ class BrowserScreen(Screen[None]):
         box = self.query_one("#search", Input)
         if box.display:
             box.display = False
-            self.query_one(EventTable).focus()
+            self.query_one("#events", EventTable).focus()
             return
         if self.loading:
             self._cancel_load.set()
             self.store.interrupt_all()
             return
-        table = self.query_one(EventTable)
+        table = self.query_one("#events", EventTable)
         if table.marked_rows:
             table.clear_marks()
             self._update_status()
@@ -450,7 +450,7 @@ class BrowserScreen(Screen[None]):
     # -- table actions ----------------------------------------------------------------------
 
     def _table(self) -> EventTable:
-        return self.query_one(EventTable)
+        return self.query_one("#events", EventTable)
 
     def action_sort(self, reverse: bool = False) -> None:
         col = self._table().current_column
