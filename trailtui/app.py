@@ -6,15 +6,20 @@ help, and closes DuckDB and the temporary files on the way out.
 
 from __future__ import annotations
 
+import gc
+import time
 from collections.abc import Sequence
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 
 from trailtui.commands import ConsoleCommands
 from trailtui.data.store import EventStore
 from trailtui.screens.browser import BrowserScreen
+
+_DEFAULT_GC = gc.get_threshold()
 
 
 class TrailApp(App[int]):
@@ -43,6 +48,23 @@ class TrailApp(App[int]):
         self.store = store or EventStore(cache=cache)
         self.local_time = local_time
 
+    def on_mount(self) -> None:
+        # Python's full garbage collections walked every object (facet counts, page caches,
+        # strips): 30-150 ms with the UI frozen, every few key presses. Run them only when
+        # nobody is typing.
+        gc.set_threshold(700, 10, 1_000_000)
+        self._last_input = time.monotonic()
+        self.set_interval(5, self._collect_when_idle)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _collect_when_idle(self) -> None:
+        if time.monotonic() - self._last_input > 3 and gc.get_count()[2] > 0:
+            gc.collect()
+
     def get_default_screen(self) -> BrowserScreen:
         return BrowserScreen(self.store, self.paths, local_time=self.local_time)
 
@@ -55,3 +77,5 @@ class TrailApp(App[int]):
     def on_unmount(self) -> None:
         self.store.interrupt_all()
         self.store.close()
+        gc.unfreeze()  # let everything be freed normally at exit (DuckDB reports leaks else)
+        gc.set_threshold(*_DEFAULT_GC)

@@ -44,6 +44,14 @@ PANEL_FACETS = ("actor", "eventSource", "sourceIPAddress", "eventName", "awsRegi
 _FACET_TITLES = {f.key: f.title for f in views.FACETS}
 
 
+def _tidy_memory() -> None:
+    """After a load: collect once, then keep the long-lived objects out of later passes."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def _fmt_bool(value: object) -> str:
     if value is None:
         return ""
@@ -194,6 +202,7 @@ class BrowserScreen(Screen[None]):
     @on(LoadFinished)
     def _on_loaded(self, message: LoadFinished) -> None:
         self.loading = False
+        self.app.call_later(_tidy_memory)
         report = message.report
         for line in report.errors[:8]:
             self.notify(safe_text(line), title="Not loaded", severity="error", markup=False,
@@ -215,8 +224,9 @@ class BrowserScreen(Screen[None]):
 
     def set_filters(self, filters: FilterState) -> None:
         self.filters = filters
-        self.query_one(FilterBar).labels = [c.label for c in filters.chips]
-        self.refresh_all()
+        with self.app.batch_update():
+            self.query_one(FilterBar).labels = [c.label for c in filters.chips]
+            self.refresh_all()
 
     def refresh_all(self) -> None:
         self.generation += 1
@@ -273,6 +283,10 @@ class BrowserScreen(Screen[None]):
 
     @on(ViewReady)
     def _on_view(self, message: ViewReady) -> None:
+        with self.app.batch_update():
+            self._show_view(message)
+
+    def _show_view(self, message: ViewReady) -> None:
         if message.generation != self.generation or self._page_cursor is None:
             self._drop_later(message.view.table)
             return
@@ -321,9 +335,10 @@ class BrowserScreen(Screen[None]):
     def _on_facets(self, message: FacetsReady) -> None:
         if message.generation != self.generation:
             return
-        for key, counts in message.counts.items():
-            for panel in self.query(f"#facet-{key}").results(FacetPanel):
-                panel.counts = counts
+        with self.app.batch_update():  # nine panels, one repaint
+            for key, counts in message.counts.items():
+                for panel in self.query(f"#facet-{key}").results(FacetPanel):
+                    panel.counts = counts
 
     @on(Worker.StateChanged)
     def _on_worker_state(self, event: Worker.StateChanged) -> None:
