@@ -103,7 +103,7 @@ async def measure(files: list[Path]) -> dict[str, float]:
         await wait_until(lambda: table.row_count != 0 and screen.view is not None, 0.01)
         out["first_screen_s"] = time.perf_counter() - start
         await settle(pilot)
-        await wait_until(lambda: not screen.loading, 0.05)
+        await wait_until(lambda: not screen.is_loading, 0.05)
         await settle(pilot)
         out["all_loaded_s"] = time.perf_counter() - start
         out["events"] = float(table.row_count)

@@ -266,15 +266,25 @@ class EventStore:
                     big = len(fr.records) > ingest.SMALL_FILE_RECORDS or fr.bytes_in > (32 << 20)
                     if big:
                         loader.flush(cur)
+                        # A big file loads in slices: the first few thousand events show at
+                        # once, and the count and progress move while the rest loads.
+                        total = len(fr.records)
                         split = ingest.FIRST_CHUNK_RECORDS if first_screen and i == 0 else 0
-                        if split and len(fr.records) > 2 * split:
-                            loader.add_part(fr, 0, split)
+                        start = 0
+                        while start < total:
+                            size = split if (start == 0 and split) else ingest.SLICE_RECORDS
+                            if total - (start + size) < size // 2:
+                                size = total - start  # no tiny last slice
+                            loader.add_part(fr, start, size)
                             loader.flush(cur)
-                            tell(i, str(path), "ready")
-                            loader.add_part(fr, split, len(fr.records) - split)
-                        else:
-                            loader.add_part(fr, 0, len(fr.records))
-                        loader.flush(cur)
+                            start += size
+                            if cancel is not None and cancel.is_set():
+                                raise Cancelled
+                            if progress and start < total:
+                                progress(LoadProgress(
+                                    str(path), i, len(files),
+                                    done_bytes + _size(path) * start // total, total_bytes,
+                                    self.event_count_cur(cur), "ready"))
                     else:
                         loader.add_part(fr, 0, len(fr.records))
                         if loader.pending_records > ingest.SMALL_FILE_RECORDS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -95,7 +96,7 @@ class BrowserScreen(Screen[None]):
         self.generation = 0
         self.view: Any = None
         self.total = 0
-        self.loading = False
+        self.is_loading = False
         self.load_progress: LoadProgress | None = None
         self.span: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
         self._cancel_load = threading.Event()
@@ -103,6 +104,7 @@ class BrowserScreen(Screen[None]):
         self._old_views: list[str] = []
         self._widths: dict[str, int] = {}
         self._focused_once = False
+        self._last_live_refresh = 0.0
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -172,7 +174,7 @@ class BrowserScreen(Screen[None]):
     # -- loading ----------------------------------------------------------------------------
 
     def start_load(self, paths: Sequence[str]) -> None:
-        self.loading = True
+        self.is_loading = True
         self._cancel_load.clear()
         self._update_status()
         self._load(list(paths))
@@ -196,12 +198,17 @@ class BrowserScreen(Screen[None]):
     def _on_progress(self, message: LoadProgressed) -> None:
         self.load_progress = message.progress
         if message.progress.phase == "ready":
-            self.refresh_all()
+            # Show the first events at once, then at most every 2 s while loading goes on:
+            # recounting competes with the loader for the two cores.
+            now = time.monotonic()
+            if self.view is None or now - self._last_live_refresh > 2.0:
+                self._last_live_refresh = now
+                self.refresh_all()
         self._update_status()
 
     @on(LoadFinished)
     def _on_loaded(self, message: LoadFinished) -> None:
-        self.loading = False
+        self.is_loading = False
         self.app.call_later(_tidy_memory)
         report = message.report
         for line in report.errors[:8]:
@@ -370,7 +377,7 @@ class BrowserScreen(Screen[None]):
         if lo is not None and hi is not None:
             zone = "local" if self.local_time else "UTC"
             parts.append(Content(f"{self._fmt_time(lo)} → {self._fmt_time(hi)} {zone}"))
-        if self.loading:
+        if self.is_loading:
             p = self.load_progress
             if p is not None and p.bytes_total:
                 pct = 100 * p.bytes_done // max(1, p.bytes_total)
@@ -453,7 +460,7 @@ class BrowserScreen(Screen[None]):
             box.display = False
             self.query_one("#events", EventTable).focus()
             return
-        if self.loading:
+        if self.is_loading:
             self._cancel_load.set()
             self.store.interrupt_all()
             return
