@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Final
 import duckdb
 
 from trailtui.data import schema
-from trailtui.data.queries import MATCH_COLUMNS, RN, QueryResult, event_column, quote_ident
+from trailtui.data.queries import (
+    MATCH_COLUMNS,
+    NUMERIC_TYPES,
+    RN,
+    QueryResult,
+    event_column,
+    quote_ident,
+)
 
 if TYPE_CHECKING:
     from trailtui.data.store import EventStore
@@ -139,22 +146,7 @@ def _iso_time(expr: str) -> str:
 
 def _is_numeric_or_bool(type_name: str) -> bool:
     t = type_name.upper()
-    return t in {
-        "TINYINT",
-        "SMALLINT",
-        "INTEGER",
-        "BIGINT",
-        "HUGEINT",
-        "UTINYINT",
-        "USMALLINT",
-        "UINTEGER",
-        "UBIGINT",
-        "UHUGEINT",
-        "FLOAT",
-        "DOUBLE",
-        "REAL",
-        "BOOLEAN",
-    } or t.startswith("DECIMAL")
+    return t in NUMERIC_TYPES or t == "BOOLEAN" or t.startswith("DECIMAL")
 
 
 def _csv_expr(name: str, type_name: str) -> str:

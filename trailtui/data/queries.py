@@ -57,7 +57,7 @@ _INTEGER_TYPES: Final = frozenset(
         "UHUGEINT",
     }
 )
-_NUMERIC_TYPES: Final = _INTEGER_TYPES | {"FLOAT", "DOUBLE", "REAL"}
+NUMERIC_TYPES: Final = _INTEGER_TYPES | {"FLOAT", "DOUBLE", "REAL"}
 _result_numbers = itertools.count(1)
 _result_lock = threading.Lock()
 
@@ -645,7 +645,7 @@ class QueryResult:
         return frozenset(
             c
             for c, t in zip(self.columns, self.types, strict=True)
-            if t.upper() in _NUMERIC_TYPES or t.upper().startswith("DECIMAL")
+            if t.upper() in NUMERIC_TYPES or t.upper().startswith("DECIMAL")
         )
 
     @property
