@@ -24,10 +24,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.pilot import Pilot
-from textual.worker import WorkerCancelled
-
 from trailtui.app import TrailApp
+from trailtui.pilot import settle
 from trailtui.screens.browser import BrowserScreen
 from trailtui.widgets.event_table import EventTable
 from trailtui.widgets.facet_panel import FacetPanel
@@ -75,13 +73,6 @@ class Ticker:
         self.worst = 0.0
 
 
-async def settle(pilot: Pilot[int]) -> None:
-    for _ in range(4):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue
-        await pilot.pause()
 
 
 async def wait_until(predicate: Callable[[], bool], interval: float) -> None:

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.worker import WorkerCancelled
 
 from trailtui.app import TrailApp
 from trailtui.cli import demo_path
+from trailtui.pilot import settle
 
 HERE = Path(__file__).resolve().parent
 SIZE = (180, 46)
@@ -25,13 +25,6 @@ SIZE = (180, 46)
 Step = Callable[[Pilot[int]], Awaitable[None]]
 
 
-async def settle(pilot: Pilot[int]) -> None:
-    for _ in range(4):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue
-        await pilot.pause(0.1)
 
 
 async def main_screen(pilot: Pilot[int]) -> None:

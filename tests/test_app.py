@@ -10,11 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
-from textual.worker import WorkerCancelled
 
 from trailtui.app import TrailApp
 from trailtui.cli import demo_path
+from trailtui.pilot import settle
 from trailtui.screens.browser import BrowserScreen
 from trailtui.screens.confirm import ConfirmCopyScreen
 from trailtui.screens.detail import DetailScreen
@@ -25,14 +24,6 @@ from trailtui.widgets.facet_panel import FacetPanel
 SIZE = (160, 48)
 
 
-async def settle(pilot: Pilot[int]) -> None:
-    """Wait until loading, view and facet workers are done and their messages handled."""
-    for _ in range(4):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:  # an exclusive worker superseded by a newer one
-            continue
-        await pilot.pause()
 
 
 def browser(app: TrailApp) -> BrowserScreen:

@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 from textual.widgets import Static, TextArea
-from textual.worker import WorkerCancelled
 
 from trailtui.app import TrailApp
 from trailtui.cli import demo_path
+from trailtui.pilot import settle as settle_workers
 
 SIZE = (160, 44)
 SnapCompare = Callable[..., bool]
@@ -26,14 +26,11 @@ def make_app() -> TrailApp:
 
 
 async def settle(pilot: Pilot[int]) -> None:
-    for _ in range(4):
-        try:
-            await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            continue
-        await pilot.pause()
+    """Workers done, and the editor's cursor blink off (it would differ between runs)."""
+    await settle_workers(pilot)
     for area in pilot.app.screen.query(TextArea):
         area.cursor_blink = False
+
 
 
 def test_main_screen(snap_compare: SnapCompare) -> None:

@@ -250,23 +250,10 @@ class ConsoleRunner:
         if result is None or not result.has_rows:
             self._report(None, "no result to export: run a query that returns rows")
             return False
-        report = on_done or self._report
-
-        def work() -> None:
-            cur = self.store.cursor()
-            self.store.register(cur)
-            try:
-                outcome = export_result(cur, self.store, result, path, fmt, overwrite=overwrite)
-            except ExportError as exc:
-                self._call_ui(report, None, str(exc))
-                return
-            finally:
-                self.store.unregister(cur)
-                cur.close()
-            self._call_ui(report, outcome, None)
-
-        self.host.run_worker(
-            work, name="sql-export", group="export", thread=True, exit_on_error=False
+        self._export_in_worker(
+            "sql-export",
+            lambda cur: export_result(cur, self.store, result, path, fmt, overwrite=overwrite),
+            on_done or self._report,
         )
         return True
 
@@ -283,22 +270,27 @@ class ConsoleRunner:
     ) -> None:
         """Export the events under a filter (`FilterState.where()`) in a worker, in the table's
         order (`views.order_by(...)`); `on_done` as for `export`."""
-        report = on_done or self._report
+        self._export_in_worker(
+            "events-export",
+            lambda cur: export_events(cur, self.store, path, fmt, where=where, params=params,
+                                      order_by=order_by, overwrite=overwrite),
+            on_done or self._report,
+        )
+
+    def _export_in_worker(
+        self,
+        name: str,
+        export: Callable[[duckdb.DuckDBPyConnection], ExportOutcome],
+        report: Callable[[ExportOutcome | None, str | None], None],
+    ) -> None:
+        """Run one export on its own registered cursor (so escape can interrupt it) and hand
+        the outcome, or the error's message, to `report` on the UI thread."""
 
         def work() -> None:
             cur = self.store.cursor()
             self.store.register(cur)
             try:
-                outcome = export_events(
-                    cur,
-                    self.store,
-                    path,
-                    fmt,
-                    where=where,
-                    params=params,
-                    order_by=order_by,
-                    overwrite=overwrite,
-                )
+                outcome = export(cur)
             except ExportError as exc:
                 self._call_ui(report, None, str(exc))
                 return
@@ -307,9 +299,7 @@ class ConsoleRunner:
                 cur.close()
             self._call_ui(report, outcome, None)
 
-        self.host.run_worker(
-            work, name="events-export", group="export", thread=True, exit_on_error=False
-        )
+        self.host.run_worker(work, name=name, group="export", thread=True, exit_on_error=False)
 
     def _report(self, outcome: ExportOutcome | None, error: str | None) -> None:
         if outcome is not None:
