@@ -37,6 +37,7 @@ import duckdb
 from trailtui.data import catalog, views
 from trailtui.data.export import (
     DEFAULT_EVENT_ORDER,
+    ExportCancelled,
     ExportFormat,
     ExportOutcome,
     export_events,
@@ -399,7 +400,7 @@ class DataService:
     ) -> ExportOutcome:
         """Export the events under a filter (worker thread). Raises `ExportError`; a cancelled
         job raises `JobCancelled` and leaves no file."""
-        with self._run(job, EXPORT) as cur:
+        with self._run(job, EXPORT) as cur, _export_cancel(job):
             return export_events(cur, self.store, path, fmt, where=where, params=params,
                                  order_by=order_by, overwrite=overwrite, cancel=job.cancelled)
 
@@ -408,7 +409,7 @@ class DataService:
         overwrite: bool = False,
     ) -> ExportOutcome:
         """Export a console result in its own order (worker thread); as `export_events`."""
-        with self._run(job, EXPORT) as cur:
+        with self._run(job, EXPORT) as cur, _export_cancel(job):
             return export_result(cur, self.store, result, path, fmt, overwrite=overwrite,
                                  cancel=job.cancelled)
 
@@ -444,6 +445,15 @@ class DataService:
             columns = [d[0] for d in result.description]
             types = [str(d[1]) for d in result.description]
             return columns, types, result.fetchall()
+
+
+@contextlib.contextmanager
+def _export_cancel(job: Job) -> Iterator[None]:
+    """An export stopped by its cancel flag or an interrupt says so as `JobCancelled`."""
+    try:
+        yield
+    except ExportCancelled as exc:
+        raise JobCancelled(job.purpose) from exc
 
 
 class ConsoleSession:

@@ -1,0 +1,73 @@
+"""Focus belongs to the user, and escape cancels what the status line says is running.
+
+Pilot tests on the whole app: typing into the console while a load completes, and escape
+during an export.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import TextArea
+
+from trailtui.app import TrailApp
+from trailtui.cli import demo_path
+from trailtui.data.export import ExportFormat
+from trailtui.pilot import settle
+from trailtui.screens.browser import BrowserScreen
+from trailtui.widgets.event_table import EventTable
+from trailtui.widgets.sql_console import SqlConsole
+
+SIZE = (160, 48)
+
+
+def browser(app: TrailApp) -> BrowserScreen:
+    screen = app.screen
+    assert isinstance(screen, BrowserScreen), screen
+    return screen
+
+
+def status_text(app: TrailApp) -> str:
+    return str(browser(app).query_one("#status").render())
+
+
+async def test_typing_in_the_console_while_a_load_completes() -> None:
+    """`:` pressed before the events arrive: the first view must not take the keys (`L`
+    switched to local time and `T` opened the time-range dialog)."""
+    app = TrailApp([str(demo_path())], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("colon")
+        await pilot.press(*"select LT")
+        await settle(pilot)  # the load, the first view and the facets all finish here
+        await pilot.press(*" xyz")
+        screen = browser(app)
+        console = screen.query_one(SqlConsole)
+        assert screen.query_one("#events", EventTable).row_count == 3000
+        assert isinstance(app.focused, TextArea)
+        assert console.sql == "select LT xyz"
+        assert not screen.local_time
+        assert app.screen is screen  # no time-range dialog
+
+
+async def test_escape_cancels_a_running_export(tmp_path: Path) -> None:
+    app = TrailApp([str(demo_path())], cache=False)
+    target = tmp_path / "slow.csv"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browser(app)
+        # A filter that takes minutes to evaluate stands in for a huge export.
+        screen.exporter.export_events(
+            str(target), ExportFormat.CSV,
+            where="(SELECT count(*) FROM range(10000000000) WHERE hash(range) = 0) = 0")
+        await pilot.pause()
+        assert screen.exporter.running
+        assert "exporting… (escape cancels)" in status_text(app)
+        screen.query_one("#events", EventTable).focus()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not screen.exporter.running
+        assert "exporting" not in status_text(app)
+        messages = [str(n.message) for n in app._notifications]
+        assert any("export cancelled" in m for m in messages), messages
+        assert not target.exists()
+        assert screen.query_one("#events", EventTable).row_count == 3000  # nothing else lost
