@@ -15,8 +15,8 @@ from trailtui.cli import demo_path
 from trailtui.data.export import ExportFormat
 from trailtui.pilot import settle
 from trailtui.screens.browser import BrowserScreen
-from trailtui.widgets.event_table import EventTable
 from trailtui.widgets.sql_console import SqlConsole
+from trailtui.widgets.virtual_table import VirtualTable
 
 SIZE = (160, 48)
 
@@ -42,7 +42,7 @@ async def test_typing_in_the_console_while_a_load_completes() -> None:
         await pilot.press(*" xyz")
         screen = browser(app)
         console = screen.query_one(SqlConsole)
-        assert screen.query_one("#events", EventTable).row_count == 3000
+        assert screen.query_one("#events", VirtualTable).row_count == 3000
         assert isinstance(app.focused, TextArea)
         assert console.sql == "select LT xyz"
         assert not screen.local_time
@@ -62,7 +62,7 @@ async def test_escape_cancels_a_running_export(tmp_path: Path) -> None:
         await pilot.pause()
         assert screen.exporter.running
         assert "exporting… (escape cancels)" in status_text(app)
-        screen.query_one("#events", EventTable).focus()
+        screen.query_one("#events", VirtualTable).focus()
         await pilot.press("escape")
         await settle(pilot)
         assert not screen.exporter.running
@@ -70,4 +70,25 @@ async def test_escape_cancels_a_running_export(tmp_path: Path) -> None:
         messages = [str(n.message) for n in app._notifications]
         assert any("export cancelled" in m for m in messages), messages
         assert not target.exists()
-        assert screen.query_one("#events", EventTable).row_count == 3000  # nothing else lost
+        assert screen.query_one("#events", VirtualTable).row_count == 3000  # nothing else lost
+
+
+async def test_a_re_sort_keeps_the_cursor_on_the_same_event() -> None:
+    app = TrailApp([str(demo_path())], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = browser(app).query_one("#events", VirtualTable)
+        table.focus()
+        await pilot.press(*["down"] * 7)
+        before = table.row_values(table.cursor_row)
+        assert before is not None and table.cursor_row == 7
+        await pilot.press("right", "s")  # sort by user/role
+        await settle(pilot)
+        assert browser(app).sort_column == "actor"
+        after = table.row_values(table.cursor_row)
+        assert after is not None
+        assert (after["_file_id"], after["_line"]) == (before["_file_id"], before["_line"])
+        # A new filter starts at the top as before.
+        await pilot.press("f", "enter")
+        await settle(pilot)
+        assert table.cursor_row == 0

@@ -25,8 +25,8 @@ from trailtui.data.queries import BUILTIN_QUERIES, get_query
 from trailtui.data.service import DataService
 from trailtui.data.store import EventStore
 from trailtui.screens.library import QueryLibraryScreen
-from trailtui.widgets.event_table import EventTable
 from trailtui.widgets.sql_console import SqlConsole, match_completions
+from trailtui.widgets.virtual_table import VirtualTable
 from trailtui.workers.console import ConsoleWorker
 
 EVENTS = [
@@ -139,7 +139,7 @@ class Host(App[None]):
     def on_sql_console_filter_to(self, message: SqlConsole.FilterTo) -> None:
         self.posted.append(message)
 
-    def on_event_table_row_activated(self, message: EventTable.RowActivated) -> None:
+    def on_virtual_table_row_activated(self, message: VirtualTable.RowActivated) -> None:
         self.posted.append(message)  # must not happen for the console's own table
 
     # The screen actions the command palette calls.
@@ -306,7 +306,7 @@ async def test_run_shows_rows_and_time_and_enter_filters(store: EventStore) -> N
             "CreateUser",
             "eventName",
         )
-        assert app.of(EventTable.RowActivated) == []
+        assert app.of(VirtualTable.RowActivated) == []
 
 
 async def test_enter_on_an_event_row_opens_it(store: EventStore) -> None:

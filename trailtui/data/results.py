@@ -307,7 +307,7 @@ def drop_result(cur: duckdb.DuckDBPyConnection, table: str | None) -> None:
 
 
 class ResultSource:
-    """A `RowSource` (trailtui.widgets.event_table) over a result table, paged by `__rn`.
+    """A `RowSource` (trailtui.widgets.virtual_table) over a result table, paged by `__rn`.
 
     `cursor` is used on the UI thread only (one cursor per thread); a page is one range scan
     on the ordered row number (~1 ms).

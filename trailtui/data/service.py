@@ -147,6 +147,7 @@ class BuiltView:
     total: int
     span: tuple[datetime | None, datetime | None]
     widths: dict[str, int]
+    position: int | None = None  # of the event asked to be kept in view (`keep`), if found
 
 
 FacetCounts = dict[str, list[tuple[FacetValue, int]]]
@@ -298,13 +299,15 @@ class DataService:
         *,
         facet_keys: Sequence[str] = (),
         on_view: Callable[[BuiltView], None] | None = None,
+        keep: tuple[int, int] | None = None,
     ) -> tuple[BuiltView, FacetCounts | None]:
         """Materialise the ordered view of the filtered events (worker thread).
 
         `facet_keys`: also count those facets from the view (worth it under a search chip,
         which would otherwise scan every event's text twice); `on_view` gets the view first,
-        so the table can show it while the facets are counted. A view built for a cancelled
-        job is dropped.
+        so the table can show it while the facets are counted. `keep`: an event's
+        (`_file_id`, `_line`) whose new position to report (a re-sort keeps the cursor on it).
+        A view built for a cancelled job is dropped.
         """
         table: str | None = None
         try:
@@ -313,9 +316,10 @@ class DataService:
                 table = view.table
                 if job is not None:
                     job.check()
-                built = BuiltView(view, views.total_count(cur),
-                                  views.time_span(cur, filters, within=view),
-                                  views.column_widths(cur, view.table))
+                built = BuiltView(
+                    view, views.total_count(cur), views.time_span(cur, filters, within=view),
+                    views.column_widths(cur, view.table),
+                    views.position_of(cur, view.table, *keep) if keep is not None else None)
                 if job is not None:
                     job.check()
                 if on_view is not None:
@@ -332,13 +336,6 @@ class DataService:
     def page_source(self, view: views.ViewInfo) -> views.PageSource:
         """The event table's rows for `view`, paged on the UI thread's cursor."""
         return views.PageSource(self._ui(), view)
-
-    def position_of(self, view: views.ViewInfo, file_id: int, line: int) -> int | None:
-        """Where an event sits in a view (UI thread; one indexed lookup), or None."""
-        try:
-            return views.position_of(self._ui(), view.table, file_id, line)
-        except duckdb.Error:
-            return None
 
     def set_filtered(self, view: views.ViewInfo | None) -> None:
         """Point the console's `filtered` view at `view` (None: all events). UI thread."""

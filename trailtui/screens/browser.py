@@ -40,11 +40,11 @@ from trailtui.data.service import (
 from trailtui.data.store import EventStore, LoadProgress
 from trailtui.messages import FacetsReady, LoadFinished, LoadProgressed, ViewReady, WorkFailed
 from trailtui.sanitize import safe_text
-from trailtui.widgets.event_table import Column, EventTable
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import FilterBar
 from trailtui.widgets.sql_console import SqlConsole
 from trailtui.widgets.status_line import Status, StatusLine
+from trailtui.widgets.virtual_table import Column, VirtualTable
 from trailtui.workers.console import ConsoleWorker
 from trailtui.workers.export import Exporter
 
@@ -127,7 +127,7 @@ class BrowserScreen(Screen[None]):
                 for key in PANEL_FACETS:
                     yield FacetPanel(key, _FACET_TITLES.get(key, key), id=f"facet-{key}")
             with Vertical(id="right"):
-                yield EventTable(id="events", empty_message="loading…")
+                yield VirtualTable(id="events", empty_message="loading…")
                 yield SqlConsole(id="console")
         yield Input(placeholder="search the whole event text (enter adds a filter, escape "
                     "cancels)", id="search")
@@ -135,7 +135,7 @@ class BrowserScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#events", EventTable)
+        table = self.query_one("#events", VirtualTable)
         table.columns = self._columns()
         self.runner = ConsoleWorker(self, self.data, self.query_one(SqlConsole), History(),
                                     self.exporter)
@@ -233,7 +233,7 @@ class BrowserScreen(Screen[None]):
             self.notify(text, title="Note", severity="warning", markup=False, timeout=10)
         if report.cancelled:
             self.notify("loading cancelled; the events loaded so far stay", markup=False)
-        table = self.query_one("#events", EventTable)
+        table = self.query_one("#events", VirtualTable)
         table.empty_message = "no events match the filter" if self.data.event_count() else (
             "no events loaded · o opens files")
         self.refresh_all()
@@ -247,16 +247,23 @@ class BrowserScreen(Screen[None]):
             self.query_one(FilterBar).labels = [c.label for c in filters.chips]
             self.refresh_all()
 
-    def refresh_all(self) -> None:
+    def refresh_all(self, *, keep_event: bool = False) -> None:
         """A new filter or sort: interrupt the view and facet queries it supersedes and ask
-        again (a late answer of an older generation would be dropped anyway)."""
+        again (a late answer of an older generation would be dropped anyway). `keep_event`:
+        the cursor stays on the same event in the new view (a re-sort)."""
         self.generation += 1
+        keep: tuple[int, int] | None = None
+        if keep_event:
+            table = self._table()
+            row = table.row_values(table.cursor_row) if table.row_count else None
+            if row is not None:
+                keep = (int(row["_file_id"]), int(row["_line"]))  # type: ignore[call-overload]
         self._update_status()
         # A search chip scans the whole event text: count facets inside the materialised view
         # (found by key) instead of scanning the text a second time in parallel.
         search = self.filters.has_search
         self._materialize(self.data.job(VIEW, supersede=True), self.generation, self.filters,
-                          self.sort_column, self.sort_descending, search)
+                          self.sort_column, self.sort_descending, search, keep)
         if search:
             self.data.cancel(FACETS)  # counted with the view this time
         else:
@@ -265,15 +272,16 @@ class BrowserScreen(Screen[None]):
 
     @work(thread=True, group="view", exclusive=True, exit_on_error=False)
     def _materialize(self, job: Job, generation: int, filters: FilterState, sort: str,
-                     desc: bool, with_facets: bool = False) -> None:
+                     desc: bool, with_facets: bool = False,
+                     keep: tuple[int, int] | None = None) -> None:
         def ready(built: BuiltView) -> None:
             self.post_message(ViewReady(generation, built.view, built.total, built.span,
-                                        built.widths))
+                                        built.widths, built.position))
 
         try:
             _built, counts = self.data.build_view(
                 filters, sort, desc, generation, job,
-                facet_keys=PANEL_FACETS if with_facets else (), on_view=ready)
+                facet_keys=PANEL_FACETS if with_facets else (), on_view=ready, keep=keep)
         except JobCancelled:
             return
         except DataError as exc:
@@ -306,13 +314,13 @@ class BrowserScreen(Screen[None]):
         self.view = message.view
         self.total = message.total
         self.span = message.span
-        table = self.query_one("#events", EventTable)
+        table = self.query_one("#events", VirtualTable)
         if message.widths and message.widths != self._widths:
             self._widths = message.widths
             table.columns = self._columns()
         table.sort_column = self.sort_column
         table.sort_descending = self.sort_descending
-        table.set_source(self.data.page_source(message.view), cursor_row=0)
+        table.set_source(self.data.page_source(message.view), cursor_row=message.position or 0)
         try:  # `filtered` in the SQL console: the events under the current chips
             self.data.set_filtered(message.view if self.filters.chips else None)
         except DataError as exc:
@@ -355,6 +363,13 @@ class BrowserScreen(Screen[None]):
                         title=f"{event.worker.description or event.worker.name} failed",
                         severity="error", markup=False, timeout=12)
 
+    @on(VirtualTable.FetchFailed)
+    def _on_fetch_failed(self, message: VirtualTable.FetchFailed) -> None:
+        """A page of rows could not be read (the table shows ⋯; the table says so once)."""
+        self.notify(safe_text(str(message.error).strip().splitlines()[0] if str(message.error)
+                              else type(message.error).__name__),
+                    title="rows unavailable", severity="error", markup=False, timeout=10)
+
     @on(WorkFailed)
     def _on_failed(self, message: WorkFailed) -> None:
         self.notify(safe_text(message.error), title=f"{message.what} failed", severity="error",
@@ -378,10 +393,10 @@ class BrowserScreen(Screen[None]):
             progress=self.load_progress,
             cancelling=job is not None and job.is_cancelled,
             exporting=self.exporter.running,
-            marked=len(self.query_one("#events", EventTable).marked_rows),
+            marked=len(self.query_one("#events", VirtualTable).marked_rows),
         )
 
-    @on(EventTable.MarksChanged)
+    @on(VirtualTable.MarksChanged)
     def _on_marks(self) -> None:
         self._update_status()
 
@@ -399,13 +414,13 @@ class BrowserScreen(Screen[None]):
             self.notify(safe_text(str(exc)), severity="error", markup=False)
             return
         self.set_filters(self.filters.add(chip))
-        self.query_one("#events", EventTable).focus()
+        self.query_one("#events", VirtualTable).focus()
 
     @on(FilterBar.ChipRemoved)
     def _on_chip_removed(self, message: FilterBar.ChipRemoved) -> None:
         if 0 <= message.index < len(self.filters.chips):
             self.set_filters(self.filters.remove(message.index))
-            self.query_one("#events", EventTable).focus()
+            self.query_one("#events", VirtualTable).focus()
 
     def action_undo(self) -> None:
         if not self.filters.chips:
@@ -426,7 +441,7 @@ class BrowserScreen(Screen[None]):
         text = message.value
         if text.strip():
             self.set_filters(self.filters.add(Chip.search(text)))
-        self.query_one("#events", EventTable).focus()
+        self.query_one("#events", VirtualTable).focus()
 
     def action_time_range(self) -> None:
         from trailtui.screens.time_range import TimeRangeScreen
@@ -447,7 +462,7 @@ class BrowserScreen(Screen[None]):
         box = self.query_one("#search", Input)
         if box.display:
             box.display = False
-            self.query_one("#events", EventTable).focus()
+            self.query_one("#events", VirtualTable).focus()
             return
         # Escape cancels exactly what the status line says is running.
         if self.is_loading and self._load_job is not None and not self._load_job.is_cancelled:
@@ -457,15 +472,15 @@ class BrowserScreen(Screen[None]):
         if self.exporter.running:
             self.exporter.cancel()
             return
-        table = self.query_one("#events", EventTable)
+        table = self.query_one("#events", VirtualTable)
         if table.marked_rows:
             table.clear_marks()
             self._update_status()
 
     # -- table actions ----------------------------------------------------------------------
 
-    def _table(self) -> EventTable:
-        return self.query_one("#events", EventTable)
+    def _table(self) -> VirtualTable:
+        return self.query_one("#events", VirtualTable)
 
     def action_sort(self, reverse: bool = False) -> None:
         col = self._table().current_column
@@ -476,19 +491,19 @@ class BrowserScreen(Screen[None]):
         else:
             self.sort_column = col.key
             self.sort_descending = reverse or col.key == "eventTime"
-        self.refresh_all()
+        self.refresh_all(keep_event=True)
 
     def action_sort_reverse(self) -> None:
         self.action_sort(reverse=True)
 
-    @on(EventTable.SortRequested)
-    def _on_sort_requested(self, message: EventTable.SortRequested) -> None:
+    @on(VirtualTable.SortRequested)
+    def _on_sort_requested(self, message: VirtualTable.SortRequested) -> None:
         if message.column_key == self.sort_column:
             self.sort_descending = not self.sort_descending
         else:
             self.sort_column = message.column_key
             self.sort_descending = message.column_key == "eventTime"
-        self.refresh_all()
+        self.refresh_all(keep_event=True)
 
     def action_hide_column(self) -> None:
         table = self._table()
@@ -519,8 +534,8 @@ class BrowserScreen(Screen[None]):
 
     # -- drill-down -------------------------------------------------------------------------
 
-    @on(EventTable.RowActivated)
-    def _on_row_activated(self, message: EventTable.RowActivated) -> None:
+    @on(VirtualTable.RowActivated)
+    def _on_row_activated(self, message: VirtualTable.RowActivated) -> None:
         if message.control.id != "events":
             return
         row = self._table().row_values(message.row_index)
