@@ -18,15 +18,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from trailtui.clipboard import copy_text
+from trailtui.jsontext import JsonLine, JsonObject, clipboard_text, json_lines, parse_json
 from trailtui.sanitize import safe_multiline, safe_text
-from trailtui.screens.detail import (
-    JsonLine,
-    JsonObject,
-    JsonView,
-    clipboard_text,
-    json_lines,
-    parse_json,
-)
+from trailtui.widgets.json_view import JsonView
 
 PLACEHOLDER = "∅ (no value)"
 
