@@ -31,9 +31,9 @@ class TrailApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Keys", id="trailtui.help"),
-        Binding("q", "quit", "Quit", id="trailtui.quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("question_mark", "help", "Keys", id="trailtui.help", tooltip="help (this screen)"),
+        Binding("q", "quit", "Quit", id="trailtui.quit", tooltip="quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, tooltip="quit"),
     ]
 
     def __init__(

@@ -74,23 +74,44 @@ class BrowserScreen(Screen[None]):
 
     AUTO_FOCUS = "#events"
 
+    TABLE_KEYS: ClassVar[frozenset[str]] = frozenset({
+        "trailtui.copy", "trailtui.copy_all", "trailtui.export", "trailtui.sort",
+        "trailtui.sort_reverse", "trailtui.hide", "trailtui.show", "trailtui.value",
+        "trailtui.local_time",
+    })
+    """Ids of the bindings below that act on the event table (the help lists them there)."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "focus_facets", "Facets", id="trailtui.facets"),
-        Binding("slash", "search", "Search", id="trailtui.search"),
-        Binding("u", "undo", "Undo filter", id="trailtui.undo"),
-        Binding("y", "copy", "Copy JSON", id="trailtui.copy"),
-        Binding("Y", "copy_all", "Copy/save all", show=False, id="trailtui.copy_all"),
-        Binding("o", "open", "Open files", id="trailtui.open"),
-        Binding("T", "time_range", "Time range", show=False, id="trailtui.time"),
-        Binding("colon", "console", "SQL", id="trailtui.console"),
-        Binding("e", "export('events')", "Export", show=False, id="trailtui.export"),
-        Binding("s", "sort", "Sort", show=False, id="trailtui.sort"),
-        Binding("S", "sort_reverse", "Sort reverse", show=False, id="trailtui.sort_reverse"),
-        Binding("h", "hide_column", "Hide column", show=False, id="trailtui.hide"),
-        Binding("H", "show_columns", "Show columns", show=False, id="trailtui.show"),
-        Binding("v", "show_value", "Whole value", show=False, id="trailtui.value"),
-        Binding("L", "toggle_local_time", "Local time", show=False, id="trailtui.local_time"),
-        Binding("escape", "escape", "Cancel", show=False, id="trailtui.escape"),
+        Binding("f", "focus_facets", "Facets", id="trailtui.facets",
+                tooltip="focus the facet panels (the first is user/role)"),
+        Binding("slash", "search", "Search", id="trailtui.search",
+                tooltip="search the whole event text"),
+        Binding("u", "undo", "Undo filter", id="trailtui.undo", tooltip="undo the last filter"),
+        Binding("y", "copy", "Copy JSON", id="trailtui.copy",
+                tooltip="copy the event (or the marked events) as JSON"),
+        Binding("Y", "copy_all", "Copy/save all", show=False, id="trailtui.copy_all",
+                tooltip="copy or save all filtered events"),
+        Binding("o", "open", "Open files", id="trailtui.open", tooltip="open or add files"),
+        Binding("T", "time_range", "Time range", show=False, id="trailtui.time",
+                tooltip="set a time range"),
+        Binding("colon", "console", "SQL", id="trailtui.console", tooltip="SQL console"),
+        Binding("e", "export('events')", "Export", show=False, id="trailtui.export",
+                tooltip="export the filtered events to a file (Records JSON, NDJSON, CSV, "
+                        "Parquet)"),
+        Binding("s", "sort", "Sort", show=False, id="trailtui.sort",
+                tooltip="sort by the current column (again: reverse)"),
+        Binding("S", "sort_reverse", "Sort reverse", show=False, id="trailtui.sort_reverse",
+                tooltip="sort by the current column, reversed"),
+        Binding("h", "hide_column", "Hide column", show=False, id="trailtui.hide",
+                tooltip="hide the current column"),
+        Binding("H", "show_columns", "Show columns", show=False, id="trailtui.show",
+                tooltip="show every column"),
+        Binding("v", "show_value", "Whole value", show=False, id="trailtui.value",
+                tooltip="show the whole value of the current cell"),
+        Binding("L", "toggle_local_time", "Local time", show=False, id="trailtui.local_time",
+                tooltip="toggle local time (default UTC)"),
+        Binding("escape", "escape", "Cancel", show=False, id="trailtui.escape",
+                tooltip="cancel the running load or export; clear the marks"),
     ]
 
     def __init__(

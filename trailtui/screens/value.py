@@ -46,8 +46,8 @@ class ValueScreen(ModalScreen[None]):
     """Shows one value whole; `y` copies it safely."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="trailtui.value.close"),
-        Binding("y", "copy", "Copy", id="trailtui.value.copy"),
+        Binding("escape,q", "close", "Close", id="trailtui.value.close", tooltip="close"),
+        Binding("y", "copy", "Copy", id="trailtui.value.copy", tooltip="copy the whole value"),
     ]
 
     DEFAULT_CSS = """

@@ -37,8 +37,10 @@ class FacetPanel(VirtualTable):
     """One facet: `enter` filters to the highlighted value, `x` (or `-`) excludes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "activate", "Filter to", id="trailtui.facet.pick"),
-        Binding("x,minus", "exclude", "Exclude", id="trailtui.facet.exclude"),
+        Binding("enter", "activate", "Filter to", id="trailtui.facet.pick",
+                tooltip="filter to this value"),
+        Binding("x,minus", "exclude", "Exclude", id="trailtui.facet.exclude",
+                tooltip="exclude this value"),
         Binding("space", "noop", show=False),
     ]
 

@@ -50,12 +50,12 @@ class JsonView(ScrollView, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,g", "first_line", "First line", show=False),
-        Binding("end,G", "last_line", "Last line", show=False),
+        Binding("up", "cursor_up", "Up", show=False, tooltip="previous line"),
+        Binding("down", "cursor_down", "Down", show=False, tooltip="next line"),
+        Binding("pageup", "page_up", "Page up", show=False, tooltip="page up"),
+        Binding("pagedown", "page_down", "Page down", show=False, tooltip="page down"),
+        Binding("home,g", "first_line", "First line", show=False, tooltip="first line"),
+        Binding("end,G", "last_line", "Last line", show=False, tooltip="last line"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {

@@ -185,9 +185,12 @@ class SqlConsole(Vertical):
     """Editor + status + results. See the module docstring for the messages and attributes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r,f5", "run", "Run query", id="trailtui.console.run"),
-        Binding("escape", "cancel", "Cancel query", id="trailtui.console.cancel"),
-        Binding("ctrl+space", "complete", "Complete", show=False, id="trailtui.console.complete"),
+        Binding("ctrl+r,f5", "run", "Run query", id="trailtui.console.run",
+                tooltip="run the query"),
+        Binding("escape", "cancel", "Cancel query", id="trailtui.console.cancel",
+                tooltip="cancel the running query"),
+        Binding("ctrl+space", "complete", "Complete", show=False, id="trailtui.console.complete",
+                tooltip="complete a table, column or struct field name"),
     ]
 
     DEFAULT_CSS = """

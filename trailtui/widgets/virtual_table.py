@@ -193,16 +193,25 @@ class VirtualTable(ScrollView, can_focus=True):
     row marks. Fixed header line; horizontal scrolling moves header and body together."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False, id="trailtui.table.up"),
-        Binding("down,j", "cursor_down", "Down", show=False, id="trailtui.table.down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="trailtui.table.page_up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="trailtui.table.page_down"),
-        Binding("home,g", "first_row", "First row", show=False, id="trailtui.table.first"),
-        Binding("end,G", "last_row", "Last row", show=False, id="trailtui.table.last"),
-        Binding("left", "column_left", "Column left", show=False, id="trailtui.table.left"),
-        Binding("right", "column_right", "Column right", show=False, id="trailtui.table.right"),
-        Binding("enter", "activate", "Open", id="trailtui.table.open"),
-        Binding("space", "toggle_mark", "Mark", id="trailtui.table.mark"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="trailtui.table.up",
+                tooltip="previous row"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="trailtui.table.down",
+                tooltip="next row"),
+        Binding("pageup", "page_up", "Page up", show=False, id="trailtui.table.page_up",
+                tooltip="page up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="trailtui.table.page_down",
+                tooltip="page down"),
+        Binding("home,g", "first_row", "First row", show=False, id="trailtui.table.first",
+                tooltip="first row"),
+        Binding("end,G", "last_row", "Last row", show=False, id="trailtui.table.last",
+                tooltip="last row"),
+        Binding("left", "column_left", "Column left", show=False, id="trailtui.table.left",
+                tooltip="previous column (the one s, h and v act on)"),
+        Binding("right", "column_right", "Column right", show=False, id="trailtui.table.right",
+                tooltip="next column"),
+        Binding("enter", "activate", "Open", id="trailtui.table.open", tooltip="open the event"),
+        Binding("space", "toggle_mark", "Mark", id="trailtui.table.mark",
+                tooltip="mark or unmark the row"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
