@@ -46,6 +46,7 @@ from trailtui.widgets.sql_console import SqlConsole
 from trailtui.widgets.status_line import Status, StatusLine
 from trailtui.widgets.virtual_table import Column, VirtualTable
 from trailtui.workers.console import ConsoleWorker
+from trailtui.workers.copy import EventCopier
 from trailtui.workers.export import Exporter
 
 # Facets shown as panels, in this order (`f` focuses the first).
@@ -134,6 +135,7 @@ class BrowserScreen(Screen[None]):
         self.span: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
         self._load_job: Job | None = None
         self.exporter = Exporter(self, self.data, on_change=self._update_status)
+        self.copier = EventCopier(self, self.data)
         self._old_views: list[str] = []
         self._widths: dict[str, int] = {}
         self._focused_once = False
@@ -596,69 +598,13 @@ class BrowserScreen(Screen[None]):
             self.notify("nothing to copy", markup=False)
             return
         marked = sorted(table.marked_rows)
-        self._copy_rows(self.view, marked or [table.cursor_row], bool(marked))
-
-    @work(thread=True, group="copy", exclusive=True, exit_on_error=False)
-    def _copy_rows(self, view: views.ViewInfo, positions: list[int] | None,
-                   as_array: bool) -> None:
-        """Read the original records (in a worker) and hand the text to the UI thread."""
-        try:
-            records = self.data.records(view, positions)
-        except (DataError, JobCancelled) as exc:
-            self.post_message(WorkFailed("copy", str(exc)))
-            return
-        if not records:
-            return
-        text = "[\n" + ",\n".join(records) + "\n]" if as_array else records[0]
-        what = f"{len(records):,} event{'s' if len(records) != 1 else ''}"
-        self.app.call_from_thread(self._copy_text, text, what)
-
-    def _copy_text(self, text: str, what: str) -> None:
-        size = len(text.encode("utf-8"))
-        if size > clipboard.LARGE_COPY_BYTES:
-            from trailtui.screens.confirm import ConfirmCopyScreen
-
-            def chosen(choice: str | None) -> None:
-                if choice == "copy":
-                    result = clipboard.copy_text(self.app, text, what=what)
-                    self.notify(result.message, markup=False)
-                elif choice == "save":
-                    self._ask_save_path(text, what)
-
-            self.app.push_screen(ConfirmCopyScreen(what, size), chosen)
-            return
-        result = clipboard.copy_text(self.app, text, what=what)
-        self.notify(result.message, markup=False)
+        self.copier.copy(self.view, marked or [table.cursor_row], as_array=bool(marked))
 
     def action_copy_all(self) -> None:
         if self.view is None or self.view.row_count == 0:
             self.notify("nothing to copy", markup=False)
             return
-        self._copy_rows(self.view, None, True)
-
-    def _ask_save_path(self, text: str, what: str) -> None:
-        from trailtui.screens.confirm import SavePathScreen
-
-        def save(path: str | None) -> None:
-            if not path:
-                return
-            target = Path(path).expanduser()
-            # The records are the original bytes joined as a JSON array: wrap, never re-dump.
-            body = text if text.startswith("[") else f"[{text}]"
-            try:
-                with target.open("x", encoding="utf-8") as fh:
-                    fh.write('{"Records":' + body + "}\n")
-            except FileExistsError:
-                self.notify(safe_text(f"{target} exists: choose another name"),
-                            severity="warning", markup=False)
-                return
-            except OSError as exc:
-                self.notify(safe_text(f"could not save {target}: {exc.strerror or exc}"),
-                            severity="error", markup=False)
-                return
-            self.notify(safe_text(f"saved {what} to {target}"), markup=False)
-
-        self.app.push_screen(SavePathScreen(default="trailtui_events.json"), save)
+        self.copier.copy(self.view, None, as_array=True)
 
     # -- files ------------------------------------------------------------------------------
 
