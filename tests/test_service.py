@@ -292,3 +292,14 @@ def test_event_count_from_two_threads_at_once(data: DataService) -> None:
     for t in threads:
         t.join(WAIT)
     assert not errors and len(set(counts)) == 1
+
+
+def test_a_job_whose_worker_never_runs_does_not_stay_running(data: DataService) -> None:
+    """A superseded Textual worker may be cancelled before its thread starts."""
+    orphan = data.job(VIEW)
+    data.job(VIEW, supersede=True)
+    assert orphan.is_cancelled and orphan.done.is_set()
+    data.cancel(VIEW)
+    assert not data.running(VIEW)
+    with pytest.raises(JobCancelled):  # if it runs after all, it stops at once
+        data.facets(("actor",), FilterState(), orphan)

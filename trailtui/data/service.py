@@ -56,6 +56,8 @@ from trailtui.data.store import EventStore, LoadProgress, LoadReport
 
 INTERRUPT_EVERY: Final = 0.05
 """Seconds between repeated interrupts of a cancelled job's cursor."""
+INTERRUPT_FOR: Final = 120.0
+"""Give up interrupting after this long (a job stuck outside DuckDB cannot be interrupted)."""
 
 LOAD: Final = "load"
 VIEW: Final = "view"
@@ -96,6 +98,7 @@ class Job:
         self.purpose = purpose
         self.number = next(self._numbers)
         self.cancelled = threading.Event()
+        self.started = threading.Event()
         self.done = threading.Event()
         self._cursor: Cursor | None = None
         self._lock = threading.Lock()
@@ -113,12 +116,24 @@ class Job:
         if self.cancelled.is_set():
             raise JobCancelled(self.purpose)
 
+    def start(self) -> None:
+        """Called by the worker thread as it begins; raises `JobCancelled` if too late."""
+        self.started.set()
+        self.check()
+
     def cancel(self) -> None:
-        """Stop the job: set the flag and interrupt its cursor until the job has ended."""
+        """Stop the job: set the flag and interrupt its cursor until the job has ended.
+
+        A job whose worker has not started yet just ends here (a superseded Textual worker may
+        never run); its worker, if it runs after all, sees the flag in `start` and stops.
+        """
         if self.done.is_set() or self.cancelled.is_set():
             self.cancelled.set()
             return
         self.cancelled.set()
+        if not self.started.is_set():
+            self.done.set()
+            return
         self._interrupt()
         threading.Thread(target=self._keep_interrupting, daemon=True,
                          name=f"trailtui-cancel-{self.purpose}").start()
@@ -131,7 +146,9 @@ class Job:
                     cur.interrupt()
 
     def _keep_interrupting(self) -> None:
-        while not self.done.wait(INTERRUPT_EVERY):
+        for _ in range(int(INTERRUPT_FOR / INTERRUPT_EVERY)):
+            if self.done.wait(INTERRUPT_EVERY):
+                return
             self._interrupt()
 
     def _attach(self, cur: Cursor | None) -> None:
@@ -181,7 +198,8 @@ class DataService:
     def running(self, *purposes: str) -> bool:
         """Whether a job of one of these purposes (any purpose if none given) is running."""
         with self._lock:
-            return any(not purposes or j.purpose in purposes for j in self._jobs)
+            return any((not purposes or j.purpose in purposes) and not j.done.is_set()
+                       for j in self._jobs)
 
     def cancel(self, *purposes: str) -> bool:
         """Cancel the running jobs of these purposes (every job if none given); True if any."""
@@ -189,6 +207,8 @@ class DataService:
             jobs = [j for j in self._jobs if not purposes or j.purpose in purposes]
         for job in jobs:
             job.cancel()
+            if job.done.is_set():  # never started: nothing more will end it
+                self._finish(job)
         return bool(jobs)
 
     def _finish(self, job: Job) -> None:
@@ -202,7 +222,7 @@ class DataService:
         """A cursor for `job` on this thread; ends the job; DuckDB errors become DataError."""
         job = job or self.job(purpose or "query")
         try:
-            job.check()
+            job.start()
             cur = self.store.cursor()
             try:
                 job._attach(cur)
@@ -251,6 +271,7 @@ class DataService:
         """Load files (worker thread). Cancelling the job stops it for good: what was loaded
         before the cancel stays, nothing loads after it (`report.cancelled`)."""
         try:
+            job.started.set()  # a cancelled job still returns a report (`cancelled`)
             return self.store.load(paths, progress=progress, cancel=job.cancelled,
                                    first_screen=first_screen, on_cursor=job._attach)
         finally:
@@ -469,7 +490,7 @@ class ConsoleSession:
         """
         with self._lock:
             try:
-                job.check()
+                job.start()
                 if self._cur is None:
                     self._cur = self.service.store.cursor()
                 cur = self._cur
