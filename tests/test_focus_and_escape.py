@@ -6,12 +6,16 @@ during an export.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import pytest
+from _fixtures import synthetic_records, write_ndjson
 from textual.widgets import TextArea
 
 from trailtui.app import TrailApp
 from trailtui.cli import demo_path
+from trailtui.data import ingest
 from trailtui.data.export import ExportFormat
 from trailtui.pilot import settle
 from trailtui.screens.browser import BrowserScreen
@@ -19,6 +23,7 @@ from trailtui.widgets.sql_console import SqlConsole
 from trailtui.widgets.virtual_table import VirtualTable
 
 SIZE = (160, 48)
+WAIT = 60.0  # a timeout for a stuck test, never a speed requirement
 
 
 def browser(app: TrailApp) -> BrowserScreen:
@@ -92,3 +97,41 @@ async def test_a_re_sort_keeps_the_cursor_on_the_same_event() -> None:
         await pilot.press("f", "enter")
         await settle(pilot)
         assert table.cursor_row == 0
+
+
+async def test_escape_during_a_load_stops_it_for_good(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second file is held back until escape was pressed: the events of the first stay,
+    the second never appears (before, one escape in three let the rest of a load in)."""
+    records = synthetic_records(400)
+    first = write_ndjson(records[:200], tmp_path / "a.ndjson")
+    second = write_ndjson(records[200:], tmp_path / "b.ndjson")
+    reading_second = threading.Event()
+    release = threading.Event()
+    real_read = ingest.read_file
+
+    def read_file(path: Path) -> ingest.FileRecords:
+        if path.name == "b.ndjson":
+            reading_second.set()
+            release.wait(WAIT)
+        return real_read(path)
+
+    monkeypatch.setattr(ingest, "read_file", read_file)
+    app = TrailApp([str(first), str(second)], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        while not reading_second.is_set():
+            await pilot.pause(0.02)
+        screen = browser(app)
+        assert screen.is_loading and "(escape cancels)" in status_text(app)
+        screen.query_one("#events", VirtualTable).focus()
+        await pilot.press("escape")
+        assert "cancelling the load" in status_text(app)
+        release.set()
+        await settle(pilot)
+        assert not screen.is_loading
+        assert screen.data.event_count() == 200
+        assert screen.query_one("#events", VirtualTable).row_count == 200
+        assert "of 200 events" in status_text(app) and "loading" not in status_text(app)
+        messages = [str(n.message) for n in app._notifications]
+        assert any("loading cancelled" in m for m in messages), messages
