@@ -210,8 +210,7 @@ class BrowserScreen(Screen[None]):
 
     def start_load(self, paths: Sequence[str]) -> None:
         self.is_loading = True
-        # A load started while one runs waits for it (one loader at a time, as before);
-        # each has its own job, so escape cancels exactly the one running.
+        # Each load is a job of its own: escape cancels the loads, and nothing else.
         self._load_job = job = self.data.job(LOAD)
         self._update_status()
         self._load(job, list(paths))
@@ -389,8 +388,8 @@ class BrowserScreen(Screen[None]):
     @on(VirtualTable.FetchFailed)
     def _on_fetch_failed(self, message: VirtualTable.FetchFailed) -> None:
         """A page of rows could not be read (the table shows ⋯; the table says so once)."""
-        self.notify(safe_text(str(message.error).strip().splitlines()[0] if str(message.error)
-                              else type(message.error).__name__),
+        lines = str(message.error).strip().splitlines()
+        self.notify(safe_text(lines[0] if lines else type(message.error).__name__),
                     title="rows unavailable", severity="error", markup=False, timeout=10)
 
     @on(WorkFailed)
@@ -489,7 +488,7 @@ class BrowserScreen(Screen[None]):
             return
         # Escape cancels exactly what the status line says is running.
         if self.is_loading and self._load_job is not None and not self._load_job.is_cancelled:
-            self._load_job.cancel()
+            self.data.cancel(LOAD)
             self._update_status()
             return
         if self.exporter.running:
