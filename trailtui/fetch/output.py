@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import mmap
 import os
 from pathlib import Path
 from typing import Any
@@ -100,16 +99,16 @@ class OutputFile:
                 size = os.fstat(fh.fileno()).st_size
                 if size == 0:
                     raise OutputError(f"{self.path} is empty: delete it or choose another --out")
-                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                    try:
-                        parsed = _decode_file(mm)
-                    except (msgspec.DecodeError, msgspec.ValidationError):
-                        raise OutputError(
-                            f"{self.path} exists and is not a CloudTrail {{\"Records\":[...]}} "
-                            "file: choose another --out") from None
-                    end = self._find_body_end(mm)
+                data = fh.read()  # the records below point into it: no mmap to close
         except OSError as exc:
             raise OutputError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        try:
+            parsed = _decode_file(data)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            raise OutputError(
+                f"{self.path} exists and is not a CloudTrail {{\"Records\":[...]}} "
+                "file: choose another --out") from None
+        end = self._find_body_end(data)
         for raw in parsed.Records:
             got = event_key(bytes(raw))
             if got is None:
@@ -121,7 +120,7 @@ class OutputFile:
         self._body_end, self._empty = end
 
     @staticmethod
-    def _find_body_end(mm: mmap.mmap) -> tuple[int, bool]:
+    def _find_body_end(mm: bytes) -> tuple[int, bool]:
         """Where new records go: just after the last one (the file must end with `]` `}`)."""
         i = len(mm) - 1
         for expected in (b"}", b"]"):
@@ -178,7 +177,7 @@ class OutputFile:
         state = {**state, "version": 1, "records": self.count}
         if self._buffer or not self.path.exists():
             self._write_data()
-        _atomic_write(self.state_path, (json.dumps(state, indent=1) + "\n").encode())
+        _atomic_write(self.state_path, (json.dumps(state) + "\n").encode())
 
     def _write_data(self) -> None:
         tmp = self.path.with_name(f".{self.path.name}.fetch-tmp")
