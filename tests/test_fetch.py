@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import signal
@@ -73,10 +74,10 @@ def test_limiter_is_shared_between_threads() -> None:
                 stamps.append(time.monotonic())
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
     for k, t in enumerate(sorted(stamps)):
         assert t - start >= (k - 1) / rate - 1e-3
 
@@ -106,7 +107,7 @@ def test_durations_times_and_windows() -> None:
     assert windows[0][1] == 7 * 86400 - 1 and windows[-1][0] == 0  # newest first
     assert all(e - s + 1 <= 86400 for s, e in windows)
     covered = sorted(windows)
-    assert all(a[1] + 1 == b[0] for a, b in zip(covered, covered[1:], strict=False))
+    assert all(a[1] + 1 == b[0] for a, b in itertools.pairwise(covered))
     assert len(split((0, 3599))) == 4  # an hour: four windows to page side by side
     assert len(split((0, 30))) == 1
 
