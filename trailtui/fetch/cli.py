@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import IO, Any
 from urllib.parse import urlparse
@@ -34,6 +34,7 @@ from trailtui.fetch.engine import (
 )
 from trailtui.fetch.output import OutputError, OutputFile
 from trailtui.fetch.windows import HISTORY_DAYS, iso, parse_duration, parse_time
+from trailtui.sanitize import safe_text  # Textual-free
 
 ATTRIBUTE_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType",
                   "ResourceName", "EventSource", "AccessKeyId")
@@ -154,8 +155,32 @@ def main(argv: Sequence[str] | None = None, *, err: IO[str] | None = None) -> in
     args = build_parser().parse_args(argv)
 
     def say(text: str) -> None:
-        print(f"trailtui fetch: {text}", file=err, flush=True)
+        # Paths and AWS error text could hold control characters: never let them act.
+        print(f"trailtui fetch: {safe_text(text)}", file=err, flush=True)
 
+    fetcher = prepare(args, say)
+    if isinstance(fetcher, int):
+        return fetcher
+    mode = args.progress
+    if mode == "auto":
+        mode = "bar" if _isatty(err) else "lines"
+    reporter = make_reporter(mode, err)
+    fetcher.on_progress = reporter.update
+    with _signals_interrupt(), reporter:
+        result = fetcher.run()
+    code = summarise(result, args.out, say, all_regions=args.all_regions)
+    if args.open and code == EXIT_OK:
+        from trailtui.app import TrailApp
+
+        app = TrailApp([args.out])
+        app.run()
+        return app.return_code or 0
+    return code
+
+
+def prepare(args: argparse.Namespace, say: Callable[[str], None]) -> Fetcher | int:
+    """Check the arguments, the output and the credentials; a ready Fetcher or an exit code
+    (after one message through `say`). The app's "fetch from AWS" dialog uses it too."""
     try:
         import boto3
         from botocore.config import Config
@@ -183,10 +208,7 @@ def main(argv: Sequence[str] | None = None, *, err: IO[str] | None = None) -> in
                 f"{args.out} was fetched with a different --lookup-attribute "
                 f"({state.get('lookupAttribute')}); choose another --out")
         start, end, notes = time_range(args, int(time.time()), state, output.newest)
-    except UsageError as exc:
-        say(str(exc))
-        return EXIT_USAGE
-    except OutputError as exc:
+    except (UsageError, OutputError) as exc:
         say(str(exc))
         return EXIT_USAGE
     try:
@@ -214,23 +236,8 @@ def main(argv: Sequence[str] | None = None, *, err: IO[str] | None = None) -> in
 
     request = Request(regions=regions, start=start, end=end, lookup_attribute=attribute,
                       tps=args.tps)
-    fetcher = Fetcher(request, output, state, client_for)
-    mode = args.progress
-    if mode == "auto":
-        mode = "bar" if _isatty(err) else "lines"
-    reporter = make_reporter(mode, err)
-    fetcher.on_progress = reporter.update
     say(f"{', '.join(regions)}: {iso(start)} to {iso(end)} into {args.out}")
-    with _signals_interrupt(), reporter:
-        result = fetcher.run()
-    code = summarise(result, args.out, say, all_regions=args.all_regions)
-    if args.open and code == EXIT_OK:
-        from trailtui.app import TrailApp
-
-        app = TrailApp([args.out])
-        app.run()
-        return app.return_code or 0
-    return code
+    return Fetcher(request, output, state, client_for)
 
 
 def _regions(session: Any, args: argparse.Namespace) -> list[str]:
