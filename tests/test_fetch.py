@@ -420,3 +420,24 @@ def test_trailtui_fetch_is_a_sub_command(capsys: pytest.CaptureFixture[str]) -> 
         trailtui_main(["fetch", "--help"])
     assert info.value.code == 0
     assert "--lookup-attribute" in capsys.readouterr().out
+
+
+def test_out_in_a_missing_folder_is_a_usage_error(aws_env: dict[str, str],
+                                                   tmp_path: Path) -> None:
+    err = io.StringIO()
+    code = fetch_main(["--region", "us-east-1", "--out", str(tmp_path / "nope" / "o.json")],
+                      err=err)
+    assert code == 2 and "no such folder" in err.getvalue()
+
+
+def test_an_unwritable_output_stops_with_one_message(aws_env: dict[str, str],
+                                                     fake: FakeCloudTrail, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    fake.add("us-east-1", make_events("us-east-1", 120, NOW - 600, spacing=10))
+
+    def full(self: OutputFile, state: dict[str, Any]) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(OutputFile, "checkpoint", full)
+    code, err = _run(fake, tmp_path / "o.json", "--region", "us-east-1", "--since", "1h")
+    assert code == 1 and "No space left on device" in err and "Traceback" not in err

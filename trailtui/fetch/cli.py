@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import re
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 from urllib.parse import urlparse
@@ -201,7 +203,10 @@ def prepare(args: argparse.Namespace, say: Callable[[str], None]) -> Fetcher | i
             say(f"no AWS profile named {args.profile!r} (see `aws configure list-profiles`)")
             return EXIT_CREDENTIALS
         regions = _regions(session, args)
-        output = OutputFile(args.out)
+        folder = Path(args.out).expanduser().absolute().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise UsageError(f"cannot write into {folder} (--out): no such folder or no access")
+        output = OutputFile(Path(args.out).expanduser())
         state = output.open()
         if state is not None and state.get("lookupAttribute") != engine._attr_json(attribute):
             raise UsageError(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trailtui.fetch.limiter import TokenBucket
-from trailtui.fetch.output import OutputFile
+from trailtui.fetch.output import OutputError, OutputFile
 from trailtui.fetch.windows import Interval, merge, split, subtract
 
 PAGE_SIZE = 50
@@ -428,6 +428,20 @@ class Fetcher:
                 self.progress[region].finished = time.monotonic()
         return 0
 
+    def _checkpoint(self) -> bool:
+        """Write the file and the state; a full disk or a vanished folder is a Problem."""
+        try:
+            self.output.checkpoint(self.state())
+        except (OSError, OutputError) as exc:
+            text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            problem = Problem(f"cannot write {self.output.path}: {text}", EXIT_FAILED,
+                              fatal=True)
+            if problem.message not in (p.message for p in self.problems):
+                self.problems.append(problem)
+            self.stop.set()
+            return False
+        return True
+
     def run(self) -> Result:
         """Fetch until done, stopped or a fatal problem; the last checkpoint is always written."""
         threads: list[threading.Thread] = []
@@ -463,7 +477,8 @@ class Fetcher:
                     dirty = dirty or item[0] in ("page", "window-done")
                 now = time.monotonic()
                 if dirty and now - last_cp >= max(self.request.checkpoint_every, 10 * cp_cost):
-                    self.output.checkpoint(self.state())
+                    if not self._checkpoint():
+                        break
                     last_cp = time.monotonic()
                     cp_cost = last_cp - now
                     dirty = False
@@ -482,7 +497,7 @@ class Fetcher:
                 except queue.Empty:
                     break
                 new_events += self._handle(item, alive)
-            self.output.checkpoint(self.state())
+            self._checkpoint()
             if self.on_progress is not None:
                 self.on_progress(self.progress)
         if not interrupted and any(w for w in self.plans.values()) and not self.problems:

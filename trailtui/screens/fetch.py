@@ -55,6 +55,8 @@ class FetchScreen(ModalScreen[Path | None]):
             border: round $primary; background: $surface; padding: 0 1;
         }
         & Label { color: $text-muted; margin-top: 1; }
+        & Input { border: none; height: 1; padding: 0 1; background: $boost; }
+        & Input:focus { border: none; background: $primary 30%; }
         & #fetch-status { height: auto; margin-top: 1; }
         & #fetch-status.-error { color: $text-error; }
     }
@@ -109,6 +111,12 @@ class FetchScreen(ModalScreen[Path | None]):
     @work(thread=True, exclusive=True, group="fetch", exit_on_error=False)
     def _fetch(self, args: argparse.Namespace) -> None:
         """boto3's import and every request happen here, never on the UI thread."""
+        try:
+            self._fetch_now(args)
+        except Exception as exc:  # one message in the dialog, never a dead "running" state
+            self.app.call_from_thread(self._done, None, f"fetch failed: {exc}")
+
+    def _fetch_now(self, args: argparse.Namespace) -> None:
         from trailtui.fetch.cli import describe, prepare, summarise
         from trailtui.fetch.engine import RegionProgress
 
