@@ -441,3 +441,10 @@ def test_an_unwritable_output_stops_with_one_message(aws_env: dict[str, str],
     monkeypatch.setattr(OutputFile, "checkpoint", full)
     code, err = _run(fake, tmp_path / "o.json", "--region", "us-east-1", "--since", "1h")
     assert code == 1 and "No space left on device" in err and "Traceback" not in err
+
+
+def test_fetch_imports_no_textual() -> None:
+    """`trailtui fetch` on a server over SSH does not pay for the UI."""
+    code = ("import sys, trailtui.fetch.cli, trailtui.fetch.engine; "
+            "sys.exit('textual' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
