@@ -70,6 +70,7 @@ class FakeCloudTrail:
         self.throttled = 0
         self.violations: list[str] = []
         self.stall_after: int | None = None
+        self.disabled: set[str] = set()  # opt-in regions this account has not enabled
         self.released = threading.Event()
         self.released.set()
         self.bodies: list[dict[str, Any]] = []
@@ -145,6 +146,9 @@ class FakeCloudTrail:
             region = auth.split("Credential=")[1].split("/")[2]
         except IndexError:
             return self._error("MissingAuthenticationTokenException", "unsigned")
+        if region in self.disabled:
+            return self._error("UnrecognizedClientException",
+                               "The security token included in the request is invalid.")
         now = time.monotonic()
         with self.lock:
             self.requests[region] += 1

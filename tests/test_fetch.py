@@ -448,3 +448,50 @@ def test_fetch_imports_no_textual() -> None:
     code = ("import sys, trailtui.fetch.cli, trailtui.fetch.engine; "
             "sys.exit('textual' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_all_regions_skips_regions_not_enabled(aws_env: dict[str, str], fake: FakeCloudTrail,
+                                               tmp_path: Path) -> None:
+    fake.add("us-east-1", make_events("us-east-1", 30, NOW - 600, spacing=10))
+    fake.add("eu-west-1", make_events("eu-west-1", 20, NOW - 600, spacing=10))
+    fake.disabled = {"af-south-1", "me-south-1"}
+    out = tmp_path / "all.json"
+    code, err = _run(fake, out, "--all-regions", "--since", "30m")
+    assert code == 0, err
+    assert "skipped (not enabled for this account?): af-south-1, me-south-1" in err
+    assert len(_records(out)) == 50 and fake.violations == []
+
+
+def test_lookup_attribute_reaches_the_api_and_sticks_to_the_file(
+        aws_env: dict[str, str], fake: FakeCloudTrail, tmp_path: Path) -> None:
+    fake.add("us-east-1", make_events("us-east-1", 50, NOW - 600, spacing=10))
+    out = tmp_path / "logins.json"
+    code, err = _run(fake, out, "--region", "us-east-1", "--since", "1h",
+                     "--lookup-attribute", "EventName=ConsoleLogin")
+    assert code == 0, err
+    assert {json.loads(r)["eventName"] for r in _records(out)} == {"ConsoleLogin"}
+    assert len(_records(out)) == 10
+    code, err = _run(fake, out, "--region", "us-east-1", "--since", "1h")
+    assert code == 2 and "different --lookup-attribute" in err
+
+
+def test_sigterm_saves_what_arrived(aws_env: dict[str, str], fake: FakeCloudTrail,
+                                    tmp_path: Path) -> None:
+    fake.add("us-east-1", make_events("us-east-1", 400, NOW - 600, spacing=10))
+    fake.stall_after = 3
+    fake.released.clear()
+    out = tmp_path / "events.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trailtui", "fetch", "--endpoint-url", fake.url, "--tps",
+         str(TEST_TPS), "--region", "us-east-1", "--since", "2h", "--out", str(out)],
+        env={**os.environ, **aws_env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while fake.pages < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the pages reach the main loop
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=20)
+    fake.released.set()
+    assert proc.returncode == 130, stderr
+    assert b"run the same command again to resume" in stderr
+    assert len(_records(out)) >= 100  # 3 pages of 50, less what two windows share
