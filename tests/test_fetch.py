@@ -495,3 +495,15 @@ def test_sigterm_saves_what_arrived(aws_env: dict[str, str], fake: FakeCloudTrai
     assert proc.returncode == 130, stderr
     assert b"run the same command again to resume" in stderr
     assert len(_records(out)) >= 100  # 3 pages of 50, less what two windows share
+
+
+def test_the_same_problem_in_many_regions_is_one_line() -> None:
+    from trailtui.fetch.cli import grouped
+    from trailtui.fetch.engine import Problem
+
+    problems = [Problem(f"{r}: the credentials are not accepted there", 4, region=r)
+                for r in ("us-east-1", "eu-west-1", "ap-south-1")]
+    problems.append(Problem("cannot write o.json: disk full", 1, fatal=True))
+    assert grouped(problems) == [
+        "us-east-1, eu-west-1, ap-south-1: the credentials are not accepted there",
+        "cannot write o.json: disk full"]

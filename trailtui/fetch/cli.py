@@ -160,7 +160,10 @@ def main(argv: Sequence[str] | None = None, *, err: IO[str] | None = None) -> in
         # Paths and AWS error text could hold control characters: never let them act.
         print(f"trailtui fetch: {safe_text(text)}", file=err, flush=True)
 
-    fetcher = prepare(args, say)
+    try:
+        fetcher = prepare(args, say)
+    except KeyboardInterrupt:
+        return engine.EXIT_INTERRUPTED
     if isinstance(fetcher, int):
         return fetcher
     mode = args.progress
@@ -281,7 +284,7 @@ def summarise(result: Result, path: str, say: Any, *, all_regions: bool = False)
                 + ", ".join(p.region or "?" for p in skipped))
             problems = [p for p in problems if p not in skipped]
             result.problems = problems
-    for message in engine.unique(p.message for p in problems):
+    for message in grouped(problems):
         say(message)
     code = result.exit_code
     say(f"{path}: {result.total_events:,} events ({result.new_events:,} new)")
@@ -291,6 +294,20 @@ def summarise(result: Result, path: str, say: Any, *, all_regions: bool = False)
             "resume" in p.message for p in problems):
         say("what was fetched is saved: run the same command again to resume")
     return code
+
+
+def grouped(problems: Sequence[engine.Problem]) -> list[str]:
+    """Each message once; the same problem in several regions is one line naming them all
+    (a bad key with --all-regions is one message, not thirty)."""
+    groups: dict[str, list[str]] = {}
+    for p in problems:
+        region = p.region or ""
+        template = p.message.replace(region, "{region}") if region else p.message
+        groups.setdefault(template, [])
+        if region and region not in groups[template]:
+            groups[template].append(region)
+    return [template.replace("{region}", ", ".join(regions)) if regions else template
+            for template, regions in groups.items()]
 
 
 def _isatty(stream: IO[str]) -> bool:
