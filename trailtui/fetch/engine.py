@@ -237,9 +237,6 @@ def plan(request: Request, state: dict[str, Any] | None) -> dict[str, list[Windo
     return plans
 
 
-_DONE = object()
-
-
 class Fetcher:
     """Runs one fetch to the end, to a fatal problem or until `stop` is set."""
 
@@ -280,7 +277,7 @@ class Fetcher:
             try:
                 response: dict[str, Any] = client.lookup_events(**params)
                 return response
-            except BaseException as exc:  # classified below; nothing escapes a worker
+            except Exception as exc:  # classified below; nothing escapes a worker
                 if isinstance(exc, bx.ClientError) and exc.response.get("Error", {}).get(
                         "Code") == "InvalidNextTokenException":
                     return Problem("InvalidNextToken", EXIT_OK, region=region)
@@ -313,8 +310,9 @@ class Fetcher:
     def _work(self, region: str, windows: queue.Queue[Window], bucket: TokenBucket) -> None:
         try:
             client = self.client_for(region)
-        except BaseException as exc:
-            self._inbox.put(("problem", classify(exc, region)))
+        except Exception as exc:
+            self._inbox.put(("problem", classify(exc, region) or Problem(
+                f"{region}: cannot set up a client: {exc}", EXIT_FAILED, region=region)))
             self._inbox.put(("worker-exit", region))
             return
         try:
