@@ -507,3 +507,23 @@ def test_the_same_problem_in_many_regions_is_one_line() -> None:
     assert grouped(problems) == [
         "us-east-1, eu-west-1, ap-south-1: the credentials are not accepted there",
         "cannot write o.json: disk full"]
+
+
+@pytest.mark.samples
+def test_real_lookup_events_records_are_written_as_they_came(samples: Path,
+                                                             tmp_path: Path) -> None:
+    """Real LookupEvents output (scrubbed): each CloudTrailEvent string lands byte for byte,
+    and trailtui opens the file with every event."""
+    lines = (samples / "odd-shapes" / "plaso_lookup-events-api-output.jsonl").read_text()
+    events = [json.loads(line) for line in lines.splitlines() if line.strip()]
+    client = _client()
+    stub = Stubber(client)
+    stub.add_response("lookup_events", {"Events": [
+        {"EventId": e["EventId"], "EventName": e["EventName"],
+         "EventTime": dt.datetime.fromisoformat(e["EventTime"]),
+         "CloudTrailEvent": e["CloudTrailEvent"]} for e in events]})
+    result, _out = _fetch(tmp_path, stub, client)
+    assert result.exit_code == 0
+    path = tmp_path / "s.json"
+    assert _records(path) == [e["CloudTrailEvent"].encode() for e in events]
+    assert _count(path) == len(events)
