@@ -527,3 +527,16 @@ def test_real_lookup_events_records_are_written_as_they_came(samples: Path,
     path = tmp_path / "s.json"
     assert _records(path) == [e["CloudTrailEvent"].encode() for e in events]
     assert _count(path) == len(events)
+
+
+def test_open_goes_on_into_the_app(aws_env: dict[str, str], fake: FakeCloudTrail,
+                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trailtui.app import TrailApp
+
+    fake.add("us-east-1", make_events("us-east-1", 10, NOW - 600, spacing=10))
+    opened: list[object] = []
+    monkeypatch.setattr(TrailApp, "run", lambda self, *a, **k: opened.append(self))
+    out = tmp_path / "o.json"
+    code, err = _run(fake, out, "--region", "us-east-1", "--since", "1h", "--open")
+    assert code == 0, err
+    assert len(opened) == 1
