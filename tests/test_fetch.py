@@ -145,6 +145,7 @@ def test_output_is_valid_json_after_every_checkpoint_and_keeps_bytes(tmp_path: P
     assert _records(tmp_path / "o.json") == [t.encode() for t in texts]
     state = json.loads((tmp_path / "o.json.fetch-state.json").read_text())
     assert state["records"] == 5
+    out.close()
     again = OutputFile(tmp_path / "o.json")  # a later run knows what is there
     assert again.open() is not None
     assert again.add(texts[3]) is False and again.count == 5
@@ -540,3 +541,16 @@ def test_open_goes_on_into_the_app(aws_env: dict[str, str], fake: FakeCloudTrail
     code, err = _run(fake, out, "--region", "us-east-1", "--since", "1h", "--open")
     assert code == 0, err
     assert len(opened) == 1
+
+
+def test_one_fetch_per_output(aws_env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "o.json"
+    first = OutputFile(out)
+    first.open()
+    err = io.StringIO()
+    code = fetch_main(["--region", "us-east-1", "--since", "1h", "--out", str(out)], err=err)
+    assert code == 2 and "another trailtui fetch is writing" in err.getvalue()
+    first.close()
+    second = OutputFile(out)
+    assert second.open() is None  # free again once the first let go
+    second.close()

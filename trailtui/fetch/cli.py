@@ -193,6 +193,7 @@ def prepare(args: argparse.Namespace, say: Callable[[str], None]) -> Fetcher | i
     except ImportError:
         say("needs boto3: pip install 'trailtui[aws]'")
         return EXIT_NO_BOTO3
+    output: OutputFile | None = None
     try:
         attribute = parse_attribute(args.lookup_attribute) if args.lookup_attribute else None
         if args.to and not args.from_ and not args.since:
@@ -206,6 +207,13 @@ def prepare(args: argparse.Namespace, say: Callable[[str], None]) -> Fetcher | i
             say(f"no AWS profile named {args.profile!r} (see `aws configure list-profiles`)")
             return EXIT_CREDENTIALS
         regions = _regions(session, args)
+        try:
+            if session.get_credentials() is None:
+                say(NO_CREDENTIALS)
+                return EXIT_CREDENTIALS
+        except BotoCoreError as exc:  # a broken credential_process, an SSO cache problem...
+            say(f"cannot load the AWS credentials: {exc}")
+            return EXIT_CREDENTIALS
         folder = Path(args.out).expanduser().absolute().parent
         if not folder.is_dir() or not os.access(folder, os.W_OK):
             raise UsageError(f"cannot write into {folder} (--out): no such folder or no access")
@@ -217,15 +225,10 @@ def prepare(args: argparse.Namespace, say: Callable[[str], None]) -> Fetcher | i
                 f"({state.get('lookupAttribute')}); choose another --out")
         start, end, notes = time_range(args, int(time.time()), state, output.newest)
     except (UsageError, OutputError) as exc:
+        if output is not None:
+            output.close()
         say(str(exc))
         return EXIT_USAGE
-    try:
-        if session.get_credentials() is None:
-            say(NO_CREDENTIALS)
-            return EXIT_CREDENTIALS
-    except BotoCoreError as exc:  # a broken credential_process, an SSO cache problem...
-        say(f"cannot load the AWS credentials: {exc}")
-        return EXIT_CREDENTIALS
     for note in notes:
         say(note)
     if state is not None:

@@ -496,6 +496,7 @@ class Fetcher:
                     break
                 new_events += self._handle(item, alive)
             self._checkpoint()
+            self.output.close()
             if self.on_progress is not None:
                 self.on_progress(self.progress)
         if not interrupted and any(w for w in self.plans.values()) and not self.problems:

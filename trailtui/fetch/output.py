@@ -11,6 +11,7 @@ exactly as LookupEvents returned it (the console download holds the same text).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -81,10 +82,13 @@ class OutputFile:
         self._body_end = 0  # offset just after the last record (or after `[` when empty)
         self._empty = True
         self._buffer: list[bytes] = []
+        self._lock_fd: int | None = None
+        self._lock_path = self.path
 
     # -- opening -------------------------------------------------------------------------
     def open(self) -> dict[str, Any] | None:
         """Read the existing output's keys (if any) and return its saved state (if usable)."""
+        self._lock()
         if self.path.exists():
             self._scan()
         state = self._read_state()
@@ -92,6 +96,30 @@ class OutputFile:
             # The output was replaced or cut by hand: its progress does not describe this file.
             state = None
         return state
+
+    def _lock(self) -> None:
+        """One fetch per output: a second one (another terminal, the app) is refused."""
+        lock_path = self.path.with_name(f".{self.path.name}.fetch-lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise OutputError(f"cannot write next to {self.path}: {exc.strerror or exc}"
+                              ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise OutputError(f"another trailtui fetch is writing {self.path}") from None
+        self._lock_fd = fd
+        self._lock_path = lock_path
+
+    def close(self) -> None:
+        """Let go of the output (the lock file goes too)."""
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._lock_path)
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def _scan(self) -> None:
         try:
