@@ -298,6 +298,7 @@ def test_fetch_several_regions_end_to_end(aws_env: dict[str, str], fake: FakeClo
     assert len(records) == len(want) and {r.decode() for r in records} == want
     assert _count(out) == 530
     assert "us-east-1: 400 new events" in err and "530 events (530 new)" in err
+    assert err.count("throttled, done") == 2
 
 
 def test_incremental_run_asks_only_for_newer_events(aws_env: dict[str, str],
@@ -378,6 +379,7 @@ def test_interrupt_saves_and_says_how_to_resume(aws_env: dict[str, str], fake: F
     out = tmp_path / "events.json"
     code, err = _run(fake, out, "--region", "us-east-1", "--since", "1d")
     assert code == 130 and "run the same command again to resume" in err
+    assert "throttled, stopped" in err
     assert 0 < len(_records(out)) < 300
     monkeypatch.setattr(engine.Fetcher, "_handle", real)
     assert _run(fake, out, "--region", "us-east-1", "--since", "1d")[0] == 0

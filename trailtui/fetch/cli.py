@@ -275,9 +275,8 @@ def _regions(session: Any, args: argparse.Namespace) -> list[str]:
 def summarise(result: Result, path: str, say: Any, *, all_regions: bool = False) -> int:
     """One line per region, then each problem once, then what to do next."""
     for region, prog in result.progress.items():
-        state = "failed" if prog.problem else "done" if prog.finished else "stopped"
         say(f"{region}: {prog.events:,} new events, {prog.pages:,} pages, "
-            f"{prog.rate():.0f} events/s, {prog.throttled} throttled, {state}")
+            f"{prog.rate():.0f} events/s, {prog.throttled} throttled, {prog.status}")
     problems = result.problems
     if all_regions:
         # Opt-in regions that are not enabled answer like a bad key: a note, not a failure.
@@ -412,8 +411,7 @@ class BarReporter(Reporter):
                 self._tasks[region] = self.progress.add_task(region, total=1000, info="")
             eta = prog.eta(now)
             info = (f"{prog.events:>9,} events {prog.pages:>6,} pages {prog.rate(now):>5.0f}/s"
-                    + ("  failed" if prog.problem else
-                       "  done" if prog.finished else
+                    + (f"  {prog.status}" if prog.finished is not None else
                        f"  ETA {_duration(eta)}" if eta is not None else ""))
             self.progress.update(self._tasks[region], completed=int(prog.fraction * 1000),
                                  info=info)

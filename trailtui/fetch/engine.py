@@ -100,11 +100,20 @@ class RegionProgress:
     throttled: int = 0
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+    complete: bool = False  # finished with every window fetched (not stopped, not failed)
     problem: str | None = None
 
     @property
+    def status(self) -> str:
+        if self.problem:
+            return "failed"
+        if self.complete:
+            return "done"
+        return "stopped" if self.finished is not None else "running"
+
+    @property
     def fraction(self) -> float:
-        if self.finished is not None:
+        if self.complete:
             return 1.0
         return min(1.0, self.done_seconds / self.planned_seconds) if self.planned_seconds else 0.0
 
@@ -424,6 +433,7 @@ class Fetcher:
             alive[region] -= 1
             if alive[region] == 0:
                 self.progress[region].finished = time.monotonic()
+                self.progress[region].complete = not self.plans[region]
         return 0
 
     def _checkpoint(self) -> bool:
@@ -447,6 +457,7 @@ class Fetcher:
         for region, windows in self.plans.items():
             if not windows:
                 self.progress[region].finished = time.monotonic()
+                self.progress[region].complete = True
                 continue
             todo: queue.Queue[Window] = queue.Queue()
             for w in windows:
