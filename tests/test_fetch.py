@@ -165,6 +165,21 @@ def test_output_appends_to_a_console_download(tmp_path: Path) -> None:
         recs[1]["eventID"], recs[2]["eventID"], recs[0]["eventID"]]
 
 
+def test_output_continues_an_empty_fetch(tmp_path: Path) -> None:
+    path = tmp_path / "empty.json"
+    first = OutputFile(path)
+    first.open()
+    first.checkpoint({})
+    first.close()
+    assert json.loads(path.read_text()) == {"Records": []}
+    again = OutputFile(path)
+    again.open()
+    assert again.add(json.dumps(make_events("us-east-1", 1, NOW)[0])) is True
+    again.checkpoint({})
+    again.close()
+    assert len(json.loads(path.read_text())["Records"]) == 1
+
+
 def test_output_refuses_other_files(tmp_path: Path) -> None:
     path = tmp_path / "notes.json"
     path.write_text('{"hello": 1}')

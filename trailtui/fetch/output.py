@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import mmap
 import os
 from pathlib import Path
 from typing import Any
@@ -122,33 +123,38 @@ class OutputFile:
             self._lock_fd = None
 
     def _scan(self) -> None:
+        """Keys and newest time of every record; mapped, not read, so a 2 GB file does not
+        cost 2 GB of memory."""
         try:
             with open(self.path, "rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                if size == 0:
+                if os.fstat(fh.fileno()).st_size == 0:
                     raise OutputError(f"{self.path} is empty: delete it or choose another --out")
-                data = fh.read()  # the records below point into it: no mmap to close
+                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                    self._scan_mapped(mm)
         except OSError as exc:
             raise OutputError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+
+    def _scan_mapped(self, mm: mmap.mmap) -> None:
         try:
-            parsed = _decode_file(data)
+            records = _decode_file(mm).Records
         except (msgspec.DecodeError, msgspec.ValidationError):
             raise OutputError(
                 f"{self.path} exists and is not a CloudTrail {{\"Records\":[...]}} "
                 "file: choose another --out") from None
-        end = self._find_body_end(data)
-        for raw in parsed.Records:
+        raw = None
+        for raw in records:
             got = event_key(bytes(raw))
             if got is None:
                 continue
             key, time = got
             self.keys.add(key)
             self.newest = max(self.newest, time)
-        self.count = len(parsed.Records)
-        self._body_end, self._empty = end
+        self.count = len(records)
+        del records, raw  # they point into the map, which closes after this returns
+        self._body_end, self._empty = self._find_body_end(mm)
 
     @staticmethod
-    def _find_body_end(mm: bytes) -> tuple[int, bool]:
+    def _find_body_end(mm: mmap.mmap) -> tuple[int, bool]:
         """Where new records go: just after the last one (the file must end with `]` `}`)."""
         i = len(mm) - 1
         for expected in (b"}", b"]"):
