@@ -571,3 +571,20 @@ def test_one_fetch_per_output(aws_env: dict[str, str], tmp_path: Path) -> None:
     second = OutputFile(out)
     assert second.open() is None  # free again once the first let go
     second.close()
+
+
+def test_the_double_catches_a_client_above_the_limit(aws_env: dict[str, str],
+                                                     tmp_path: Path) -> None:
+    """The per-region check the end-to-end tests rely on does fire: the same engine with its
+    limiter opened wide is caught (and throttled) at once."""
+    with FakeCloudTrail(tps=2.0, lifetime=30) as fake:
+        fake.add("us-east-1", make_events("us-east-1", 40, NOW - 600, spacing=60))
+        client = boto3.session.Session().client(
+            "cloudtrail", region_name="us-east-1", endpoint_url=fake.url,
+            config=Config(retries={"total_max_attempts": 1}))
+        out = OutputFile(tmp_path / "o.json")
+        request = Request(regions=["us-east-1"], start=NOW - 3600, end=NOW, tps=1000.0)
+        result = Fetcher(request, out, out.open(), lambda region: client,
+                         sleep_jitter=lambda cap: 0.05).run()
+        assert fake.violations and fake.throttled
+        assert result.progress["us-east-1"].throttled > 0
