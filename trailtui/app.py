@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from trailtui.commands import ConsoleCommands
 from trailtui.data.service import DataService
 from trailtui.data.store import EventStore
+from trailtui.data.timerange import TimeRange
 from trailtui.screens.browser import BrowserScreen
 
 _DEFAULT_GC = gc.get_threshold()
@@ -43,10 +44,11 @@ class TrailApp(App[int]):
         cache: bool = True,
         local_time: bool = False,
         store: EventStore | None = None,
+        time_range: TimeRange | None = None,
     ) -> None:
         super().__init__()
         self.paths = list(paths)
-        self.store = store or EventStore(cache=cache)
+        self.store = store or EventStore(cache=cache, time_range=time_range)
         self.data = DataService(self.store)  # the one way screens reach the events
         self.local_time = local_time
 

@@ -18,6 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
+from trailtui.data import timerange
+
 FORMATS = ("table", "csv", "json", "jsonl")
 
 # C1 controls and bidi/format characters that json.dumps(ensure_ascii=False) leaves raw; a
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--local-time", action="store_true",
                    help="show times in the local time zone (default: UTC, as CloudTrail)")
     p.add_argument("--version", action="store_true", help="print the version and exit")
+    timerange.add_arguments(p)  # --since/--until (--from/--to): loading and every backend
     return p
 
 
@@ -69,7 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from trailtui.fetch.cli import main as fetch_main
 
         return fetch_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        time_range = timerange.from_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.version:
         from trailtui import __version__
 
@@ -79,16 +87,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.demo:
         paths.append(str(demo_path()))
     if args.sql is not None:
-        return headless(paths, args.sql, args.format, cache=not args.no_cache)
+        return headless(paths, args.sql, args.format, cache=not args.no_cache,
+                        time_range=time_range)
     from trailtui.app import TrailApp  # the UI is imported only when it is used
 
-    app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time)
+    app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time,
+                   time_range=time_range)
     app.run()
     return app.return_code or 0
 
 
 def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
-             out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+             out: IO[str] | None = None, err: IO[str] | None = None,
+             time_range: timerange.TimeRange | None = None) -> int:
     """Load, run one query, print it whole. 0 ok, 1 query failed, 2 nothing could be loaded."""
     from trailtui.data.service import DataError, DataService, JobCancelled
     from trailtui.data.store import EventStore
@@ -99,7 +110,7 @@ def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
     if not paths:
         print("trailtui: --sql needs at least one PATH to load", file=err)
         return 2
-    store = EventStore(cache=cache)
+    store = EventStore(cache=cache, time_range=time_range)
     data = DataService(store)  # the same door to the data as the app
     try:
         report = data.load(data.job("load"), paths)
@@ -107,6 +118,8 @@ def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
         # (`Could not convert string '...'`): never let those control the terminal.
         for msg in report.messages():
             print(f"trailtui: {safe_text(msg)}", file=err)
+        if time_range is not None:  # what the range left out, so a short answer is explained
+            print(f"trailtui: {data.range_note()}", file=err)
         if data.event_count() == 0:
             print("trailtui: no events could be loaded", file=err)
             return 2

@@ -416,6 +416,7 @@ class BrowserScreen(Screen[None]):
             cancelling=job is not None and job.is_cancelled,
             exporting=self.exporter.running,
             marked=len(self.query_one("#events", VirtualTable).marked_rows),
+            time_range=self.data.range_note(),
         )
 
     @on(VirtualTable.MarksChanged)

@@ -28,6 +28,7 @@ class Status:
     cancelling: bool = False  # escape was pressed; the load is winding down
     exporting: bool = False
     marked: int = 0
+    time_range: str = ""  # `--since/--until` and what it left out
 
 
 class StatusLine(Static):
@@ -47,6 +48,8 @@ def render_status(s: Status) -> Content:
         parts.append(Content(f"{s.files:,} file{'s' if s.files != 1 else ''}"))
     if s.span:
         parts.append(Content(s.span))
+    if s.time_range:
+        parts.append(Content(s.time_range))
     if s.loading:
         p = s.progress
         if s.cancelling:
