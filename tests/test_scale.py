@@ -191,7 +191,7 @@ def test_a_download_is_filtered_by_event_time(tmp_path: Path) -> None:
 
 def test_parallel_reading_loads_what_serial_reading_loads(
         tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Same rows, same order, same files and lines, with one reader thread or four, and with
+    """Same rows, same order, same files and lines, read inline or by 1 or 4 threads, and with
     chunks flushed by the clock (every file) or by size."""
     def snapshot(threads: int, first_screen: bool) -> tuple[list[Any], list[Any]]:
         monkeypatch.setattr(scan, "workers", lambda: threads)
@@ -209,7 +209,8 @@ def test_parallel_reading_loads_what_serial_reading_loads(
         finally:
             store.close()
 
-    serial = snapshot(1, False)
+    serial = snapshot(0, False)
+    assert snapshot(1, False) == serial
     assert snapshot(4, False) == serial
     monkeypatch.setattr(scan, "FIRST_FLUSH_SECONDS", 0.0)  # a chunk every few files
     assert snapshot(2, True) == serial

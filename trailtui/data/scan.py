@@ -37,8 +37,11 @@ PROGRESS_SECONDS: Final = 0.1
 
 
 def workers() -> int:
-    """Reader threads: the cores (gunzip and file I/O release the GIL), at most 4."""
-    return max(1, min(4, os.cpu_count() or 1))
+    """Background reader threads. One: it reads while DuckDB parses the previous chunk (DuckDB
+    runs without the GIL). More lose here: splitting records holds the GIL, and on 2,000 small
+    objects 2 or 4 threads read 10-15% slower than one (bench/bench_read.py; processes read
+    1.3x faster but must send the records back: the next step, see bench/README.md)."""
+    return 1
 
 
 @dataclass
@@ -69,11 +72,13 @@ def read_ahead(files: Sequence[Path], sizes: Sequence[int], *,
                threads: int | None = None) -> Generator[Read, None, None]:
     """Each file read by `ingest.read_file`, in order, with later files read in parallel.
 
-    One thread (or one file) reads in the caller's thread, as before. Closing the iterator
-    (a cancel, an error) drops what was read ahead and waits for nothing.
+    `threads` 0 (or one file) reads in the caller's thread, as before; n >= 1 reads in n
+    background threads, so reading overlaps DuckDB parsing the previous chunk (which runs
+    without the GIL). Closing the iterator (a cancel, an error) drops what was read ahead and
+    waits for nothing.
     """
-    n = threads or workers()
-    if n <= 1 or len(files) <= 1:
+    n = workers() if threads is None else threads
+    if n <= 0 or len(files) <= 1:
         for path, size in zip(files, sizes, strict=True):
             yield _read(path, size)
         return
