@@ -309,7 +309,7 @@ def test_headless_says_what_the_range_left_out(tree: Path) -> None:
     assert code == 0
     assert int(out.getvalue().splitlines()[1]) == len(
         independent(tree, make_range("2026-03-02", "2026-03-02T06:00Z")))
-    assert "objects not opened" in err.getvalue() and "outside the range" in err.getvalue()
+    assert "objects not opened" in err.getvalue() and "events outside" in err.getvalue()
 
 
 def test_the_status_line_names_the_range(tree: Path) -> None:

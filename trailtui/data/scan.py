@@ -177,8 +177,7 @@ def skipped_text(rng: TimeRange | None, pruned: int, outside: int) -> str:
         return ""
     parts = []
     if pruned:
-        parts.append(f"{pruned:,} object{'s' if pruned != 1 else ''} not opened (day folder "
-                     "outside the range)")
+        parts.append(f"{pruned:,} object{'s' if pruned != 1 else ''} not opened (day folder)")
     if outside:
-        parts.append(f"{outside:,} event{'s' if outside != 1 else ''} outside the range")
-    return f"{rng.describe()}" + (": " + ", ".join(parts) + " left out" if parts else "")
+        parts.append(f"{outside:,} event{'s' if outside != 1 else ''} outside")
+    return f"{rng.describe()}" + (": " + ", ".join(parts) if parts else "")

@@ -233,9 +233,11 @@ class BrowserScreen(Screen[None]):
         self.load_progress = message.progress
         if message.progress.phase == "ready":
             # Show the first events at once, then at most every 2 s while loading goes on:
-            # recounting competes with the loader for the two cores.
+            # recounting competes with the loader for the two cores. Unless the events at
+            # least doubled (the first chunks of an S3 tree): that recount stays cheap.
             now = time.monotonic()
-            if self.view is None or now - self._last_live_refresh > 2.0:
+            if (self.view is None or now - self._last_live_refresh > 2.0
+                    or message.progress.events >= 2 * max(1, self.total)):
                 self._last_live_refresh = now
                 self.refresh_all()
         self._update_status()
