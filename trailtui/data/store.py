@@ -280,7 +280,7 @@ class EventStore:
                 path = got.path
                 if cancel is not None and cancel.is_set():
                     raise Cancelled
-                if len(files) <= scan.EVERY_FILE_PROGRESS or pacer.progress_due():
+                if len(files) <= scan.FEW_FILES or pacer.progress_due():
                     tell(i, str(path), "reading")
                 try:
                     fr = got.result()
@@ -319,11 +319,11 @@ class EventStore:
                         # Small files share a chunk; on the first screen the first chunks go
                         # in by the clock too, so rows show within a second of any tree.
                         if loader.pending_records > ingest.SMALL_FILE_RECORDS or (
-                                first_screen and i > 0 and pacer.flush_due()):
+                                first_screen and pacer.flush_due(loader.pending_records)):
                             loader.flush(cur)
                             tell(i + 1, str(path), "ready")
                 done_bytes += got.size
-                if first_screen and i == 0:
+                if first_screen and i == 0 and len(files) <= scan.FEW_FILES:
                     loader.flush(cur)
                     tell(i + 1, str(path), "ready")
             loader.flush(cur)
