@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--local-time", action="store_true",
                    help="show times in the local time zone (default: UTC, as CloudTrail)")
     p.add_argument("--version", action="store_true", help="print the version and exit")
+    from trailtui.findings_cli import add_arguments
+
+    add_arguments(p)
     return p
 
 
@@ -74,6 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths.append(str(demo_path()))
     if args.sql is not None:
         return headless(paths, args.sql, args.format, cache=not args.no_cache)
+    if args.findings:
+        from trailtui.findings_cli import headless_findings
+
+        return headless_findings(paths, args.format, rules=args.rules,
+                                 pack=not args.no_rule_pack, exclusions=args.exclusions,
+                                 cache=not args.no_cache)
     from trailtui.app import TrailApp  # the UI is imported only when it is used
 
     app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time)

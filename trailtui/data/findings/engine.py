@@ -1,0 +1,307 @@
+"""Run a converted rule set over the loaded events: the `finding_hits` table, the `findings` view.
+
+One pass, not one scan per rule: the events any rule could match are selected once (an
+`eventName IN (...)` prefilter for rules that name their events, OR the few rules that do not)
+into a materialised candidate set, and each rule's WHERE runs over those few rows, all in one
+UNION ALL statement. Correlation rules then read the base rules' hits (never the whole table).
+
+Hits are keyed by the event's (`_file_id`, `_line`), the same key the browser uses to open an
+event. Called from a thread worker with that thread's cursor; `cur.interrupt()` cancels it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+
+from trailtui.data.findings.exclusions import Exclusion, exclusion_sql
+from trailtui.data.findings.sigma import (
+    LEVELS,
+    ConversionError,
+    Correlation,
+    Problem,
+    Rule,
+    Sql,
+    convert_correlation,
+    convert_rule,
+    iter_documents,
+)
+
+RULE_SUFFIXES: Final[tuple[str, ...]] = (".yml", ".yaml")
+
+
+def pack_dir() -> Path:
+    """trailtui's own rule pack, shipped as package data."""
+    return Path(str(resources.files("trailtui.data.findings") / "rules"))
+
+
+@dataclass
+class RuleSet:
+    """Converted rules, correlations, and the documents that could not be converted."""
+
+    rules: list[Rule] = field(default_factory=list)
+    correlations: list[Correlation] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    digest: str = ""
+
+    def __len__(self) -> int:
+        return len(self.rules) + len(self.correlations)
+
+
+def rule_files(dirs: Iterable[Path]) -> list[Path]:
+    out: list[Path] = []
+    for d in dirs:
+        if d.is_file():
+            out.append(d)
+        else:
+            out.extend(sorted(p for p in d.rglob("*") if p.suffix.lower() in RULE_SUFFIXES
+                              and p.is_file()))
+    return out
+
+
+def load_rules(dirs: Sequence[Path | str] = (), *, pack: bool = True) -> RuleSet:
+    """Read and convert every Sigma rule of the pack and of `dirs` (files or folders).
+
+    A document that cannot be converted becomes a Problem naming the file, the title and the
+    reason. A missing directory is a Problem too. Conversion is pure Python, about 10 ms for
+    the pack, so it is done once per load rather than cached on disk.
+    """
+    rs = RuleSet()
+    paths = [pack_dir()] if pack else []
+    for d in dirs:
+        p = Path(d).expanduser()
+        if not p.exists():
+            rs.problems.append(Problem(str(d), "", "no such file or folder"))
+            continue
+        paths.append(p)
+    h = hashlib.sha256()
+    seen: dict[str, str] = {}
+    for path in rule_files(paths):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            rs.problems.append(Problem(str(path), "", f"cannot read: {exc}"))
+            continue
+        h.update(str(path).encode() + b"\0" + text.encode() + b"\0")
+        for doc, reason in iter_documents(text, str(path)):
+            if doc is None:
+                rs.problems.append(Problem(str(path), "", reason))
+                continue
+            title = str(doc.get("title") or "")
+            try:
+                if "correlation" in doc:
+                    item: Rule | Correlation = convert_correlation(doc, str(path))
+                elif "detection" in doc:
+                    item = convert_rule(doc, str(path))
+                elif doc.get("action"):
+                    raise ConversionError(f"action: {doc['action']} documents are not supported")
+                else:
+                    raise ConversionError("neither detection nor correlation")
+            except ConversionError as exc:
+                rs.problems.append(Problem(str(path), title, str(exc)))
+                continue
+            if item.rule_id in seen:
+                rs.problems.append(Problem(str(path), title,
+                                           f"duplicate id {item.rule_id}, first in "
+                                           f"{seen[item.rule_id]}; this one is not used"))
+                continue
+            seen[item.rule_id] = str(path)
+            if isinstance(item, Rule):
+                rs.rules.append(item)
+            else:
+                rs.correlations.append(item)
+    rs.digest = h.hexdigest()[:16]
+    return rs
+
+
+# --- SQL --------------------------------------------------------------------------------------
+
+SETUP_SQL: Final[tuple[str, ...]] = (
+    "CREATE TABLE IF NOT EXISTS finding_rules (rule_idx INTEGER, rule_id VARCHAR, "
+    "title VARCHAR, level VARCHAR, attempt_level VARCHAR, tags VARCHAR[], kind VARCHAR, "
+    "description VARCHAR, generate BOOLEAN, source VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS finding_hits (rule_idx INTEGER, _file_id INTEGER, "
+    "_line INTEGER)",
+    """CREATE OR REPLACE VIEW findings AS
+SELECT r.rule_id, r.title,
+  CASE WHEN e.errorCode IS NOT NULL THEN coalesce(r.attempt_level, r.level) ELSE r.level END
+    AS level,
+  CASE WHEN e.errorCode IS NOT NULL THEN 'attempt' ELSE 'success' END AS outcome,
+  r.tags, r.kind, e.eventID, e.eventName, e.eventTime, e.eventSource, e.actor,
+  e.sourceIPAddress, e.errorCode, e.account_id, e.awsRegion, e.source_file,
+  h._file_id, h._line
+FROM finding_hits h
+JOIN finding_rules r ON r.rule_idx = h.rule_idx
+JOIN events e ON e._file_id = h._file_id AND e._line = h._line
+WHERE r.generate""",
+)
+
+LEVEL_RANK_SQL: Final[str] = (
+    "list_position([" + ", ".join(f"'{lv}'" for lv in LEVELS) + "], level)"
+)
+
+
+@dataclass
+class FindingsRun:
+    """What a run did: hits written, rules that fired, problems met at run time, seconds."""
+
+    hits: int = 0
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _base_sql(rules: Sequence[Rule]) -> Sql:
+    names = sorted({n for r in rules if r.event_names is not None for n in r.event_names})
+    pre: list[str] = []
+    params: list[Any] = []
+    if names:
+        pre.append(f"lower(eventName) IN ({', '.join('?' for _ in names)})")
+        params.extend(names)
+    for r in rules:
+        if r.event_names is None:
+            pre.append(r.where.text)
+            params.extend(r.where.params)
+    parts: list[str] = []
+    for i, r in enumerate(rules):
+        parts.append(f"SELECT {i} AS rule_idx, _file_id, _line FROM c WHERE {r.where.text}")
+        params.extend(r.where.params)
+    text = ("INSERT INTO finding_hits\nWITH c AS MATERIALIZED (SELECT * FROM events WHERE "
+            + " OR ".join(pre or ["false"]) + ")\n" + "\nUNION ALL\n".join(parts))
+    return Sql(text, params)
+
+
+def _group_key(c: Correlation) -> str:
+    if not c.group_by:
+        return "0"
+    return "list_value(" + ", ".join(g.text for g in c.group_by) + ")"
+
+
+def _correlation_sql(c: Correlation, idx: int, refs: list[int]) -> str:
+    """INSERT of the events inside every window of `c.timespan_s` where the condition holds."""
+    span = f"INTERVAL '{int(c.timespan_s)} seconds'"
+    ref_list = ", ".join(str(int(r)) for r in refs)
+    pos = "CASE h.rule_idx " + " ".join(f"WHEN {int(r)} THEN {i}" for i, r in enumerate(refs)) \
+        + " END"
+    val = c.value_field.text if c.value_field else "NULL"
+    base = f"""b AS (
+  SELECT DISTINCT e._file_id, e._line, e.eventTime AS t, {_group_key(c)} AS g,
+    {pos} AS r, {val} AS v
+  FROM finding_hits h JOIN events e ON e._file_id = h._file_id AND e._line = h._line
+  WHERE h.rule_idx IN ({ref_list}) AND e.eventTime IS NOT NULL
+)"""
+    frame = f"PARTITION BY g ORDER BY t RANGE BETWEEN CURRENT ROW AND {span} FOLLOWING"
+    sym = {"gt": ">", "gte": ">=", "eq": "="}[c.op]
+    if c.kind == "event_count":
+        windows = f"""w AS (SELECT g, t AS t0, t + {span} AS t1,
+    count(DISTINCT (_file_id, _line)) OVER ({frame}) AS n FROM b),
+s AS (SELECT DISTINCT g, t0, t1 FROM w WHERE n {sym} {int(c.threshold)})"""
+    elif c.kind == "value_count":
+        windows = f"""w AS (SELECT g, t AS t0, t + {span} AS t1,
+    count(DISTINCT v) OVER ({frame}) AS n FROM b),
+s AS (SELECT DISTINCT g, t0, t1 FROM w WHERE n {sym} {int(c.threshold)})"""
+    elif c.kind == "temporal":
+        windows = f"""w AS (SELECT g, t AS t0, t + {span} AS t1,
+    count(DISTINCT r) OVER ({frame}) AS n FROM b),
+s AS (SELECT DISTINCT g, t0, t1 FROM w WHERE n >= {len(refs)})"""
+    else:  # temporal_ordered: earliest chain r0 <= r1 <= ... within the span
+        steps = ["s0 AS (SELECT DISTINCT g, t AS t0, t AS tk FROM b WHERE r = 0)"]
+        for i in range(1, len(refs)):
+            steps.append(
+                f"s{i} AS (SELECT p.g, p.t0, min(b.t) AS tk FROM s{i - 1} p JOIN b "
+                f"ON b.g IS NOT DISTINCT FROM p.g AND b.r = {i} AND b.t >= p.tk "
+                f"AND b.t <= p.t0 + {span} GROUP BY p.g, p.t0)")
+        last = len(refs) - 1
+        windows = ",\n".join(steps) + f",\ns AS (SELECT g, t0, tk AS t1 FROM s{last})"
+    return f"""INSERT INTO finding_hits
+WITH {base},
+{windows}
+SELECT DISTINCT {int(idx)}, b._file_id, b._line FROM b JOIN s
+  ON b.g IS NOT DISTINCT FROM s.g AND b.t BETWEEN s.t0 AND s.t1"""
+
+
+def run_findings(cur: duckdb.DuckDBPyConnection, rs: RuleSet,
+                 exclusions: Sequence[Exclusion] = ()) -> FindingsRun:
+    """(Re)fill `finding_rules` and `finding_hits` for the events loaded now."""
+    t0 = time.perf_counter()
+    out = FindingsRun()
+    for sql in SETUP_SQL:
+        cur.execute(sql)
+    cur.execute("DELETE FROM finding_hits")
+    cur.execute("DELETE FROM finding_rules")
+    rules = list(rs.rules)
+    corrs = list(rs.correlations)
+    # Referenced rules stay silent on their own unless the correlation says `generate: true`.
+    lookup: dict[str, int] = {}
+    for i, r in enumerate(rules):
+        lookup[r.rule_id] = i
+        if r.name:
+            lookup.setdefault(r.name, i)
+    for j, c in enumerate(corrs):
+        lookup[c.rule_id] = len(rules) + j
+        if c.name:
+            lookup.setdefault(c.name, len(rules) + j)
+    silent: set[int] = set()
+    for c in corrs:
+        if not c.generate_refs:
+            silent.update(lookup[n] for n in c.rules if n in lookup)
+    rows: list[tuple[Any, ...]] = []
+    for i, r in enumerate(rules):
+        rows.append((i, r.rule_id, r.title, r.level, r.attempt_level, r.tags, "rule",
+                     r.description, i not in silent, r.source))
+    for j, c in enumerate(corrs):
+        idx = len(rules) + j
+        rows.append((idx, c.rule_id, c.title, c.level, c.attempt_level, c.tags, c.kind,
+                     c.description, idx not in silent, c.source))
+    if rows:
+        cur.executemany("INSERT INTO finding_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if rules:
+        base = _base_sql(rules)
+        cur.execute(base.text, base.params)
+    pending = list(enumerate(corrs))
+    done: set[int] = set(range(len(rules)))
+    while pending:
+        progressed = False
+        for j, c in list(pending):
+            idx = len(rules) + j
+            missing = [n for n in c.rules if n not in lookup]
+            if missing:
+                out.problems.append(Problem(c.source, c.title,
+                                            f"correlation names unknown rule(s): "
+                                            f"{', '.join(missing)}"))
+                pending.remove((j, c))
+                progressed = True
+                continue
+            refs = [lookup[n] for n in c.rules]
+            if all(r in done for r in refs):
+                cur.execute(_correlation_sql(c, idx, refs))
+                done.add(idx)
+                pending.remove((j, c))
+                progressed = True
+        if not progressed:
+            for _j, c in pending:
+                out.problems.append(Problem(c.source, c.title, "correlations refer to each "
+                                                               "other in a cycle"))
+            break
+    for ex in exclusions:
+        ids = [i for i, r in enumerate(rows) if ex.applies_to(str(r[1]), str(r[2]))]
+        if not ids:
+            continue
+        cond = exclusion_sql(ex)
+        cur.execute(
+            f"DELETE FROM finding_hits WHERE rule_idx IN ({', '.join(str(i) for i in ids)}) "
+            f"AND (_file_id, _line) IN (SELECT _file_id, _line FROM events WHERE {cond.text})",
+            cond.params)
+    row = cur.execute("SELECT count(*) FROM findings").fetchone()
+    out.hits = int(row[0]) if row else 0
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+FINDINGS_ORDER: Final[str] = f"{LEVEL_RANK_SQL} DESC, rule_id, eventTime, _file_id, _line"
