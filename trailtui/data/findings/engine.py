@@ -12,6 +12,7 @@ event. Called from a thread worker with that thread's cursor; `cur.interrupt()` 
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from trailtui.data.findings.sigma import (
     convert_rule,
     iter_documents,
 )
+from trailtui.data.schema import COLUMN_NAMES
 
 RULE_SUFFIXES: Final[tuple[str, ...]] = (".yml", ".yaml")
 
@@ -157,24 +159,53 @@ class FindingsRun:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _base_sql(rules: Sequence[Rule]) -> Sql:
-    names = sorted({n for r in rules if r.event_names is not None for n in r.event_names})
-    pre: list[str] = []
+_CAND: Final[str] = "findings_candidates"
+_QUOTED = re.compile(r'"([A-Za-z_@][A-Za-z0-9_@]*)"')
+
+
+def _columns(sql: str) -> set[str]:
+    """Columns of `events` a converted WHERE reads (field_ref always quotes them)."""
+    return {c for c in _QUOTED.findall(sql) if c in COLUMN_NAMES}
+
+
+def _base_sql(rules: Sequence[Rule], skip: set[int]) -> list[Sql]:
+    """One INSERT for every detection rule that alerts on its own (`skip`: building blocks).
+
+    Rules that name their eventNames run over a materialised candidate set (`eventName IN
+    (...)`, a few % of a real account) holding only the columns those rules read; the few that
+    do not (root activity) scan `events` directly with their own WHERE, which DuckDB evaluates
+    column by column without materialising the JSON of every row.
+    """
+    used = [(i, r) for i, r in enumerate(rules) if i not in skip]
+    names = sorted({n for _i, r in used if r.event_names is not None for n in r.event_names})
+    cols = {"eventName"}
+    for _i, r in used:
+        if r.event_names is not None:
+            cols |= _columns(r.where.text)
     params: list[Any] = []
-    if names:
-        pre.append(f"lower(eventName) IN ({', '.join('?' for _ in names)})")
-        params.extend(names)
-    for r in rules:
-        if r.event_names is None:
-            pre.append(r.where.text)
-            params.extend(r.where.params)
     parts: list[str] = []
-    for i, r in enumerate(rules):
-        parts.append(f"SELECT {i} AS rule_idx, _file_id, _line FROM c WHERE {r.where.text}")
-        params.extend(r.where.params)
-    text = ("INSERT INTO finding_hits\nWITH c AS MATERIALIZED (SELECT * FROM events WHERE "
-            + " OR ".join(pre or ["false"]) + ")\n" + "\nUNION ALL\n".join(parts))
-    return Sql(text, params)
+    for i, r in used:
+        if r.event_names is None:
+            parts.append(f"SELECT {i} AS rule_idx, _file_id, _line FROM events "
+                         f"WHERE {r.where.text}")
+            params.extend(r.where.params)
+        else:
+            nm = sorted(r.event_names)
+            parts.append(f"SELECT {i} AS rule_idx, _file_id, _line FROM {_CAND} WHERE _ln IN "
+                         f"({', '.join('?' for _ in nm)}) AND {r.where.text}")
+            params.extend(nm)
+            params.extend(r.where.params)
+    if not parts:
+        return []
+    sel = ", ".join(f'"{c}"' for c in sorted(cols))
+    # A TEMP table, not a CTE: DuckDB fans a CTE with ~50 consumers out slowly (2-4x).
+    return [
+        Sql(f"CREATE OR REPLACE TEMP TABLE {_CAND} AS SELECT _file_id, _line, "
+            f"lower(eventName) AS _ln, {sel} FROM events "
+            "WHERE lower(eventName) IN (SELECT unnest(?::VARCHAR[]))", [names]),
+        Sql("INSERT INTO finding_hits\n" + "\nUNION ALL\n".join(parts), params),
+        Sql(f"DROP TABLE IF EXISTS {_CAND}", []),
+    ]
 
 
 def _group_key(c: Correlation) -> str:
@@ -183,19 +214,39 @@ def _group_key(c: Correlation) -> str:
     return "list_value(" + ", ".join(g.text for g in c.group_by) + ")"
 
 
-def _correlation_sql(c: Correlation, idx: int, refs: list[int]) -> str:
+def _correlation_sql(c: Correlation, idx: int, refs: list[int],
+                     inline: dict[int, Sql]) -> Sql:
     """INSERT of the events inside every window of `c.timespan_s` where the condition holds."""
     span = f"INTERVAL '{int(c.timespan_s)} seconds'"
     ref_list = ", ".join(str(int(r)) for r in refs)
     pos = "CASE h.rule_idx " + " ".join(f"WHEN {int(r)} THEN {i}" for i, r in enumerate(refs)) \
         + " END"
     val = c.value_field.text if c.value_field else "NULL"
-    base = f"""b AS (
-  SELECT DISTINCT e._file_id, e._line, e.eventTime AS t, {_group_key(c)} AS g,
+    # Groups that cannot reach the threshold over all time are dropped before the windows.
+    if c.kind == "event_count":
+        need = f"count(DISTINCT (_file_id, _line)) >= {int(c.threshold)}"
+    elif c.kind == "value_count":
+        need = f"count(DISTINCT v) >= {int(c.threshold)}"
+    else:
+        need = f"count(DISTINCT r) >= {len(refs)}"
+    # Building blocks that never alert on their own are not stored: their WHERE runs here.
+    srcs: list[str] = []
+    params: list[Any] = []
+    stored = [r for r in refs if r not in inline]
+    if stored:
+        srcs.append(f"""SELECT e._file_id, e._line, e.eventTime AS t, {_group_key(c)} AS g,
     {pos} AS r, {val} AS v
   FROM finding_hits h JOIN events e ON e._file_id = h._file_id AND e._line = h._line
-  WHERE h.rule_idx IN ({ref_list}) AND e.eventTime IS NOT NULL
-)"""
+  WHERE h.rule_idx IN ({ref_list}) AND e.eventTime IS NOT NULL""")
+    for i, r in enumerate(refs):
+        if r in inline:
+            srcs.append(f"""SELECT _file_id, _line, eventTime AS t, {_group_key(c)} AS g,
+    {i} AS r, {val} AS v FROM events e WHERE eventTime IS NOT NULL AND {inline[r].text}""")
+            params.extend(inline[r].params)
+    base = f"""b0 AS (
+  SELECT DISTINCT * FROM ({" UNION ALL ".join(srcs)})
+),
+b AS (SELECT * FROM b0 WHERE g IN (SELECT g FROM b0 GROUP BY g HAVING {need}))"""
     frame = f"PARTITION BY g ORDER BY t RANGE BETWEEN CURRENT ROW AND {span} FOLLOWING"
     sym = {"gt": ">", "gte": ">=", "eq": "="}[c.op]
     if c.kind == "event_count":
@@ -219,11 +270,11 @@ s AS (SELECT DISTINCT g, t0, t1 FROM w WHERE n >= {len(refs)})"""
                 f"AND b.t <= p.t0 + {span} GROUP BY p.g, p.t0)")
         last = len(refs) - 1
         windows = ",\n".join(steps) + f",\ns AS (SELECT g, t0, tk AS t1 FROM s{last})"
-    return f"""INSERT INTO finding_hits
+    return Sql(f"""INSERT INTO finding_hits
 WITH {base},
 {windows}
 SELECT DISTINCT {int(idx)}, b._file_id, b._line FROM b JOIN s
-  ON b.g IS NOT DISTINCT FROM s.g AND b.t BETWEEN s.t0 AND s.t1"""
+  ON b.g IS NOT DISTINCT FROM s.g AND b.t BETWEEN s.t0 AND s.t1""", params)
 
 
 def run_findings(cur: duckdb.DuckDBPyConnection, rs: RuleSet,
@@ -261,9 +312,10 @@ def run_findings(cur: duckdb.DuckDBPyConnection, rs: RuleSet,
                      c.description, idx not in silent, c.source))
     if rows:
         cur.executemany("INSERT INTO finding_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    if rules:
-        base = _base_sql(rules)
-        cur.execute(base.text, base.params)
+    # Silent rules referenced only by correlations are evaluated inside those correlations.
+    inline = {i: r.where for i, r in enumerate(rules) if i in silent}
+    for step in _base_sql(rules, set(inline)):
+        cur.execute(step.text, step.params)
     pending = list(enumerate(corrs))
     done: set[int] = set(range(len(rules)))
     while pending:
@@ -280,7 +332,8 @@ def run_findings(cur: duckdb.DuckDBPyConnection, rs: RuleSet,
                 continue
             refs = [lookup[n] for n in c.rules]
             if all(r in done for r in refs):
-                cur.execute(_correlation_sql(c, idx, refs))
+                corr = _correlation_sql(c, idx, refs, inline)
+                cur.execute(corr.text, corr.params)
                 done.add(idx)
                 pending.remove((j, c))
                 progressed = True
