@@ -28,7 +28,8 @@ from trailtui.data.findings import load_rules, run_findings
 from trailtui.data.store import EventStore
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
+              ROOT.parent / "shared")
 GRYCAP = "samples/console-json/grycap-cloudtrail-tracker_974349055189_all-events.json"
 
 
