@@ -14,16 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _fixtures import write_ndjson
+from conftest import loaded, query
 
-from tests._fixtures import write_ndjson
-from tests.conftest import loaded, query
 from trailtui.data.findings import load_rules, run_findings
+from trailtui.data.findings.sigma import Correlation, Rule
 
 _N = itertools.count()
 T0 = dt.datetime(2024, 5, 1, 12, 0, 0)
 
 
-def ev(name: str, source: str, *, who: str = "IAMUser", at: int = 0, **fields: Any) -> dict[str, Any]:
+def ev(name: str, source: str, *, who: str = "IAMUser", at: int = 0,
+       **fields: Any) -> dict[str, Any]:
     """One CloudTrail event; `who` is the identity type (the principal is set per case)."""
     rec: dict[str, Any] = {
         "eventVersion": "1.09", "eventName": name, "eventSource": source,
@@ -42,8 +44,8 @@ def many(n: int, name: str, source: str, step: int = 10, start: int = 0,
 
 
 EC2, IAM = "ec2.amazonaws.com", "iam.amazonaws.com"
-DENIED = {"errorCode": "AccessDenied", "errorMessage": "not authorized"}
-NO_MFA = {"additionalEventData": {"MFAUsed": "No"}, "responseElements": {"ConsoleLogin": "Success"}}
+DENIED: dict[str, Any] = {"errorCode": "AccessDenied", "errorMessage": "not authorized"}
+NO_MFA: dict[str, Any] = {"additionalEventData": {"MFAUsed": "No"}, "responseElements": {"ConsoleLogin": "Success"}}
 ADMIN_DOC = '{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
 INSTANCE = {"type": "AssumedRole", "sessionContext": {"ec2RoleDelivery": "2.0"}}
 
@@ -151,7 +153,8 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
         [ev("UpdateFunctionConfiguration20150331v2", "lambda.amazonaws.com",
             requestParameters={"timeout": 30})]),
     "trailtui-lambda-public-permission": (
-        [ev("AddPermission20150331v2", "lambda.amazonaws.com", requestParameters={"principal": "*"})],
+        [ev("AddPermission20150331v2", "lambda.amazonaws.com",
+            requestParameters={"principal": "*"})],
         [ev("AddPermission20150331v2", "lambda.amazonaws.com",
             requestParameters={"principal": "s3.amazonaws.com"})]),
     "trailtui-iam-create-user": (
@@ -179,7 +182,8 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
         [ev("CreateRole", IAM, requestParameters={"assumeRolePolicyDocument":
             '{"Statement":[{"Principal":{"Service":"ec2.amazonaws.com"}}]}'})]),
     "trailtui-sts-federation-token": (
-        [ev("GetFederationToken", "sts.amazonaws.com")], [ev("GetSessionToken", "sts.amazonaws.com")]),
+        [ev("GetFederationToken", "sts.amazonaws.com")],
+        [ev("GetSessionToken", "sts.amazonaws.com")]),
     "trailtui-rolesanywhere-trust-anchor": (
         [ev("CreateTrustAnchor", "rolesanywhere.amazonaws.com")],
         [ev("ListTrustAnchors", "rolesanywhere.amazonaws.com")]),
@@ -203,7 +207,8 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
         [ev("ConsoleLogin", "signin.amazonaws.com", **NO_MFA)],
         [ev("ConsoleLogin", "signin.amazonaws.com", responseElements={"ConsoleLogin": "Failure"})]),
     "trailtui-console-login-bruteforce": (
-        many(5, "ConsoleLogin", "signin.amazonaws.com", responseElements={"ConsoleLogin": "Failure"}),
+        many(5, "ConsoleLogin", "signin.amazonaws.com",
+             responseElements={"ConsoleLogin": "Failure"}),
         many(4, "ConsoleLogin", "signin.amazonaws.com",
              responseElements={"ConsoleLogin": "Failure"})),
     "trailtui-console-login-after-failures": (
@@ -258,7 +263,8 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
         [ev("PutFoundationModelEntitlement", "bedrock.amazonaws.com")],
         [ev("ListFoundationModels", "bedrock.amazonaws.com")]),
     "trailtui-bedrock-invoke": (
-        [ev("InvokeModel", "bedrock.amazonaws.com")], [ev("GetFoundationModel", "bedrock.amazonaws.com")]),
+        [ev("InvokeModel", "bedrock.amazonaws.com")],
+        [ev("GetFoundationModel", "bedrock.amazonaws.com")]),
 }
 
 
@@ -274,7 +280,8 @@ def _case_events() -> Iterator[tuple[str, str, dict[str, Any]]]:
                 if ui["type"] == "IAMUser":
                     ui.setdefault("userName", user)
                 rec["userIdentity"] = ui
-                rec["sourceIPAddress"] = rec["sourceIPAddress"] or f"198.51.{n}.{1 if side == 'pos' else 2}"
+                ip = f"198.51.{n}.{1 if side == 'pos' else 2}"
+                rec["sourceIPAddress"] = rec["sourceIPAddress"] or ip
                 rp = rec.get("requestParameters")
                 if isinstance(rp, dict) and rp.get("userName") == "{self}":
                     rec["requestParameters"] = {**rp, "userName": user}
@@ -324,6 +331,7 @@ def test_pack_rule_positive_and_negative(rule_id: str, pack_hits: dict[str, set[
 
 def test_pack_rules_are_tagged_and_leveled() -> None:
     rs = load_rules()
-    for item in [*rs.rules, *rs.correlations]:
+    items: list[Rule | Correlation] = [*rs.rules, *rs.correlations]
+    for item in items:
         assert any(t.startswith("attack.") for t in item.tags), item.rule_id
         assert item.level in ("informational", "low", "medium", "high", "critical")
