@@ -45,7 +45,8 @@ def many(n: int, name: str, source: str, step: int = 10, start: int = 0,
 
 EC2, IAM = "ec2.amazonaws.com", "iam.amazonaws.com"
 DENIED: dict[str, Any] = {"errorCode": "AccessDenied", "errorMessage": "not authorized"}
-NO_MFA: dict[str, Any] = {"additionalEventData": {"MFAUsed": "No"}, "responseElements": {"ConsoleLogin": "Success"}}
+NO_MFA: dict[str, Any] = {"additionalEventData": {"MFAUsed": "No"},
+                          "responseElements": {"ConsoleLogin": "Success"}}
 ADMIN_DOC = '{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
 INSTANCE = {"type": "AssumedRole", "sessionContext": {"ec2RoleDelivery": "2.0"}}
 
