@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from trailtui.commands import ConsoleCommands
 from trailtui.data.store import EventStore
 from trailtui.screens.browser import BrowserScreen
+from trailtui.screens.findings import FindingsOptions
 
 _DEFAULT_GC = gc.get_threshold()
 
@@ -42,8 +43,10 @@ class TrailApp(App[int]):
         cache: bool = True,
         local_time: bool = False,
         store: EventStore | None = None,
+        findings: FindingsOptions | None = None,
     ) -> None:
         super().__init__()
+        self.findings_options = findings or FindingsOptions()
         self.paths = list(paths)
         self.store = store or EventStore(cache=cache)
         self.local_time = local_time

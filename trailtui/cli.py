@@ -84,8 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  pack=not args.no_rule_pack, exclusions=args.exclusions,
                                  cache=not args.no_cache)
     from trailtui.app import TrailApp  # the UI is imported only when it is used
+    from trailtui.screens.findings import FindingsOptions
 
-    app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time)
+    app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time,
+                   findings=FindingsOptions(tuple(args.rules), not args.no_rule_pack,
+                                            args.exclusions))
     app.run()
     return app.return_code or 0
 

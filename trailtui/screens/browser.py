@@ -28,14 +28,17 @@ from trailtui import clipboard
 from trailtui.data import queries, views
 from trailtui.data.export import ExportFormat, guess_format
 from trailtui.data.filters import Chip, FilterState
+from trailtui.data.findings.summary import findings_of_event
 from trailtui.data.history import History
 from trailtui.data.store import EventStore, LoadProgress
 from trailtui.messages import FacetsReady, LoadFinished, LoadProgressed, ViewReady, WorkFailed
 from trailtui.sanitize import safe_text
 from trailtui.screens.console_runner import ConsoleRunner
+from trailtui.screens.findings import FindingsOptions, FindingsReady, start_findings
 from trailtui.widgets.event_table import Column, EventTable
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import FilterBar
+from trailtui.widgets.findings_panel import FindingsPanel
 from trailtui.widgets.sql_console import SqlConsole
 
 # Facets shown as panels, in this order (`f` focuses the first).
@@ -66,6 +69,7 @@ class BrowserScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "focus_facets", "Facets", id="trailtui.facets"),
+        Binding("F", "focus_findings", "Findings", id="trailtui.findings"),
         Binding("slash", "search", "Search", id="trailtui.search"),
         Binding("u", "undo", "Undo filter", id="trailtui.undo"),
         Binding("y", "copy", "Copy JSON", id="trailtui.copy"),
@@ -112,6 +116,7 @@ class BrowserScreen(Screen[None]):
         yield FilterBar(id="filters")
         with Horizontal(id="main"):
             with VerticalScroll(id="facets"):
+                yield FindingsPanel(id="findings")
                 for key in PANEL_FACETS:
                     yield FacetPanel(key, _FACET_TITLES.get(key, key), id=f"facet-{key}")
             with Vertical(id="right"):
@@ -226,6 +231,24 @@ class BrowserScreen(Screen[None]):
             "no events loaded · o opens files")
         self.refresh_all()
         self.runner.refresh_completions()
+        if self.store.event_count():
+            start_findings(self, self.store, getattr(self.app, "findings_options",
+                                                     FindingsOptions()))
+
+    @on(FindingsReady)
+    def _on_findings(self, message: FindingsReady) -> None:
+        self.query_one(FindingsPanel).findings = message.summaries
+        if message.problems:
+            shown = "\n".join(safe_text(p) for p in message.problems[:5])
+            more = len(message.problems) - 5
+            self.notify(shown + (f"\n… and {more} more" if more > 0 else ""),
+                        title="Rules not used", severity="warning", markup=False, timeout=12)
+
+    @on(FindingsPanel.Picked)
+    def _on_finding_picked(self, message: FindingsPanel.Picked) -> None:
+        self.set_filters(self.filters.add(Chip.finding(message.finding.rule_id,
+                                                       message.finding.title)))
+        self._table().focus()
 
     # -- filter state -> workers ------------------------------------------------------------
 
@@ -398,6 +421,9 @@ class BrowserScreen(Screen[None]):
 
     # -- facets and filters -----------------------------------------------------------------
 
+    def action_focus_findings(self) -> None:
+        self.query_one(FindingsPanel).focus()
+
     def action_focus_facets(self) -> None:
         self.query_one(f"#facet-{PANEL_FACETS[0]}", FacetPanel).focus()
 
@@ -544,6 +570,8 @@ class BrowserScreen(Screen[None]):
         cur = self.store.cursor()
         try:
             row = views.event_row(cur, file_id, line)
+            if row is not None:  # the findings on it, for the detail header
+                row["_findings"] = findings_of_event(cur, file_id, line)
             raw = self.store.raw_event(file_id, line)
         except (duckdb.Error, OSError, KeyError) as exc:
             self.post_message(WorkFailed("open event", str(exc)))

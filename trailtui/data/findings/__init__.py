@@ -10,6 +10,7 @@ from trailtui.data.findings.engine import (
 )
 from trailtui.data.findings.exclusions import Exclusion, ExclusionError, load_exclusions
 from trailtui.data.findings.sigma import LEVELS, ConversionError, Problem
+from trailtui.data.findings.summary import FindingSummary, findings_of_event, summarize
 
 __all__ = [
     "FINDINGS_ORDER",
@@ -17,11 +18,14 @@ __all__ = [
     "ConversionError",
     "Exclusion",
     "ExclusionError",
+    "FindingSummary",
     "FindingsRun",
     "Problem",
     "RuleSet",
+    "findings_of_event",
     "load_exclusions",
     "load_rules",
     "pack_dir",
     "run_findings",
+    "summarize",
 ]
