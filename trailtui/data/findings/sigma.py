@@ -48,7 +48,8 @@ class Rule:
     level: str
     tags: list[str]
     where: Sql
-    event_names: frozenset[str] | None  # lower-cased; None: the rule can match any eventName
+    # lower-cased, `x*` a prefix; None: the rule can match any eventName (no prefilter)
+    event_names: frozenset[str] | None
     name: str | None = None
     description: str = ""
     attempt_level: str | None = None  # our extension: the level when the event has an errorCode
@@ -315,14 +316,35 @@ def _field_condition(key: str, value: Any) -> Sql:
 
 
 def _eventname_set(key: str, value: Any) -> frozenset[str] | None:
-    """The eventNames a `eventName: ...` item allows (plain equality only), else None."""
+    """The eventNames an `eventName` item allows, lower-cased, for the candidate prefilter.
+
+    `name*` entries are prefixes (from `|startswith` or a trailing `*`). None: no usable set
+    (another modifier, wildcards inside the value...), the rule then scans every event.
+    """
     name, *mods = key.split("|")
-    if name.lower() != "eventname" or mods:
+    if name.lower() != "eventname" or any(m not in ("startswith",) for m in mods):
         return None
     values = value if isinstance(value, list) else [value]
-    if not values or any(not isinstance(v, str) or _has_wildcard(v) for v in values):
-        return None
-    return frozenset(_unescape(v).lower() for v in values)
+    out: set[str] = set()
+    for v in values:
+        if not isinstance(v, str):
+            return None
+        if "startswith" in mods:
+            v = v + "*"
+        body = v[:-1] if v.endswith("*") and not v.endswith("\\*") else v
+        if _has_wildcard(body) or not body:
+            return None
+        out.add(_unescape(body).lower() + ("*" if body != v else ""))
+    return frozenset(out) or None
+
+
+def _and_names(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
+    """A prefilter for `a AND b`: the intersection when both are exact, else either one."""
+    if a is None or b is None:
+        return a if b is None else b
+    if not any(n.endswith("*") for n in a | b):
+        return a & b
+    return a if not any(n.endswith("*") for n in a) else b
 
 
 @dataclass
@@ -338,9 +360,7 @@ def _selection(body: Any) -> _Selection:
         parts = [_field_condition(str(k), v) for k, v in body.items()]
         names: frozenset[str] | None = None
         for k, v in body.items():
-            s = _eventname_set(str(k), v)
-            if s is not None:
-                names = s if names is None else names & s
+            names = _and_names(names, _eventname_set(str(k), v))
         return _Selection(Sql("(" + " AND ".join(p.text for p in parts) + ")",
                               [x for p in parts for x in p.params]), names)
     if isinstance(body, list) and body and all(isinstance(b, dict) for b in body):
@@ -437,10 +457,9 @@ def _combine(items: list[_Selection], op: str) -> _Selection:
     sql = Sql("(" + f" {op} ".join(i.sql.text for i in items) + ")",
               [p for i in items for p in i.sql.params])
     if op == "AND":
-        known = [i.names for i in items if i.names is not None]
         names: frozenset[str] | None = None
-        for k in known:
-            names = k if names is None else names & k
+        for i in items:
+            names = _and_names(names, i.names)
         return _Selection(sql, names)
     acc: frozenset[str] | None = frozenset()
     for i in items:
