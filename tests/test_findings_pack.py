@@ -250,8 +250,8 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
     "trailtui-s3-delete-object": (
         [ev("DeleteObject", "s3.amazonaws.com")], [ev("GetObject", "s3.amazonaws.com")]),
     "trailtui-s3-mass-delete": (
-        many(100, "DeleteObject", "s3.amazonaws.com", step=1),
-        many(99, "DeleteObject", "s3.amazonaws.com", step=1)),
+        many(50, "DeleteObject", "s3.amazonaws.com", step=1),
+        many(49, "DeleteObject", "s3.amazonaws.com", step=1)),
     "trailtui-s3-lifecycle-expire": (
         [ev("PutBucketLifecycle", "s3.amazonaws.com",
             requestParameters={"LifecycleConfiguration": {"Rule": {"Expiration": {"Days": 1}}}})],
@@ -266,6 +266,46 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
     "trailtui-bedrock-invoke": (
         [ev("InvokeModel", "bedrock.amazonaws.com")],
         [ev("GetFoundationModel", "bedrock.amazonaws.com")]),
+    "trailtui-imdsv1-enabled": (
+        [ev("ModifyInstanceMetadataOptions", EC2, requestParameters={
+            "ModifyInstanceMetadataOptionsRequest": {"HttpTokens": "optional"}})],
+        [ev("ModifyInstanceMetadataOptions", EC2, requestParameters={
+            "ModifyInstanceMetadataOptionsRequest": {"HttpTokens": "required"}})]),
+    "trailtui-mfa-removed": (
+        [ev("DeactivateMFADevice", IAM)], [ev("EnableMFADevice", IAM)]),
+    "trailtui-s3-batch-delete": (
+        [ev("DeleteObjects", "s3.amazonaws.com")], [ev("ListObjects", "s3.amazonaws.com")]),
+    "trailtui-s3-sse-c": (
+        [ev("PutObject", "s3.amazonaws.com", requestParameters={
+            "bucketName": "b", "x-amz-server-side-encryption-customer-algorithm": "AES256"})],
+        [ev("PutObject", "s3.amazonaws.com", requestParameters={
+            "bucketName": "b", "x-amz-server-side-encryption": "aws:kms"})]),
+    "trailtui-s3-policy-aws-principal": (
+        [ev("PutBucketPolicy", "s3.amazonaws.com", requestParameters={"bucketPolicy":
+            '{"Statement":[{"Principal":{"AWS":"arn:aws:iam::193672423079:root"}}]}'})],
+        [ev("PutBucketPolicy", "s3.amazonaws.com", requestParameters={"bucketPolicy":
+            '{"Statement":[{"Principal":{"Service":"logging.s3.amazonaws.com"}}]}'})]),
+    "trailtui-sagemaker-lifecycle": (
+        [ev("UpdateNotebookInstance", "sagemaker.amazonaws.com",
+            requestParameters={"lifecycleConfigName": "evil"})],
+        [ev("UpdateNotebookInstance", "sagemaker.amazonaws.com",
+            requestParameters={"instanceType": "ml.t3.medium"})]),
+    "trailtui-ses-read": (
+        [ev("GetSendQuota", "ses.amazonaws.com")], [ev("SendEmail", "ses.amazonaws.com")]),
+    "trailtui-ses-enumeration": (
+        [ev("GetAccountSendingEnabled", "ses.amazonaws.com"),
+         ev("GetSendQuota", "ses.amazonaws.com", at=5),
+         ev("ListIdentities", "ses.amazonaws.com", at=9)],
+        [ev("GetSendQuota", "ses.amazonaws.com"), ev("GetSendQuota", "ses.amazonaws.com", at=5),
+         ev("ListIdentities", "ses.amazonaws.com", at=9)]),
+    "trailtui-instance-role-read": (
+        [ev("DescribeVpcs", EC2, who="AssumedRole", userIdentity=INSTANCE)],
+        [ev("RunInstances", EC2, who="AssumedRole", userIdentity=INSTANCE)]),
+    "trailtui-instance-role-enumeration": (
+        [ev(f"Describe{x}", EC2, at=i, who="AssumedRole", userIdentity=INSTANCE)
+         for i, x in enumerate("ABCDEFGHIJ")],
+        [ev(f"Describe{x}", EC2, at=i, who="AssumedRole", userIdentity=INSTANCE)
+         for i, x in enumerate("ABCDEFGHI")]),
 }
 
 
