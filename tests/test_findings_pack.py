@@ -100,6 +100,11 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
         many(3, "GetParameters", "ssm.amazonaws.com", requestParameters={"withDecryption": True}),
         many(3, "GetParameters", "ssm.amazonaws.com", step=400,
              requestParameters={"withDecryption": True})),
+    "trailtui-ssm-parameters-bulk-decrypt": (
+        [ev("GetParameters", "ssm.amazonaws.com", requestParameters={
+            "withDecryption": True, "names": ["/a", "/b", "/c\\\"x", "/d", "/e"]})],
+        [ev("GetParameters", "ssm.amazonaws.com", requestParameters={
+            "withDecryption": True, "names": ["/a", "/b", "/c", "/d"]})]),
     "trailtui-ec2-get-password-data": (
         [ev("GetPasswordData", EC2, **DENIED)], [ev("DescribeInstances", EC2)]),
     "trailtui-ec2-read-user-data": (
