@@ -363,3 +363,20 @@ def test_headless_findings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     (tmp_path / "ex.yml").write_text("exclusions: [{rule: x}]\n")
     assert main([str(path), "--findings", "--exclusions", str(tmp_path / "ex.yml")]) == 1
     assert "names no actor" in capsys.readouterr().err
+
+
+def test_finding_chip_filters_to_the_rule_events(tmp_path: Path, store: EventStore) -> None:
+    from trailtui.data.filters import Chip, FilterState
+
+    (tmp_path / "r.yml").write_text(_rule("sel:\n  eventName|contains: Instances\n"
+                                          "condition: sel"))
+    run_findings(store.cursor(), load_rules([tmp_path], pack=False))
+    chip = Chip.finding("r1", "t")
+    assert chip.label == "finding: t"
+    where, params = FilterState((chip,)).where()
+    got = {r["eventID"] for r in query(store, f"SELECT eventID FROM events WHERE {where}",
+                                       params)}
+    assert got == {"e1", "e2"}
+    duck = FilterState((chip,)).to_duckdb_sql()
+    assert {r["eventID"] for r in query(store, duck.rstrip(";"))} == {"e1", "e2"}
+    assert "not in Athena" in FilterState((chip,)).to_athena_sql()

@@ -409,8 +409,10 @@ def run_findings(cur: duckdb.DuckDBPyConnection, rs: RuleSet,
         idx = len(rules) + j
         rows.append((idx, c.rule_id, c.title, c.level, c.attempt_level, c.tags, c.kind,
                      c.description, idx not in silent, c.source))
-    if rows:
-        cur.executemany("INSERT INTO finding_rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if rows:  # one statement: executemany costs ~1 ms a row
+        one = "(" + ", ".join("?" for _ in rows[0]) + ")"
+        cur.execute("INSERT INTO finding_rules VALUES " + ", ".join(one for _ in rows),
+                    [v for row in rows for v in row])
     # Silent rules referenced only by correlations are evaluated inside those correlations.
     inline = {i: r.where for i, r in enumerate(rules) if i in silent}
     corr_fields = [g for c in corrs
