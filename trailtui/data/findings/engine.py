@@ -68,30 +68,48 @@ def rule_files(dirs: Iterable[Path]) -> list[Path]:
     return out
 
 
+_CONVERTED: dict[str, RuleSet] = {}  # rule-set digest -> converted rules, for this process
+
+
 def load_rules(dirs: Sequence[Path | str] = (), *, pack: bool = True) -> RuleSet:
     """Read and convert every Sigma rule of the pack and of `dirs` (files or folders).
 
     A document that cannot be converted becomes a Problem naming the file, the title and the
-    reason. A missing directory is a Problem too. Conversion is pure Python, about 10 ms for
-    the pack, so it is done once per load rather than cached on disk.
+    reason. A missing directory is a Problem too. Converted once per process and rule-set
+    digest (file names and contents): a second load reuses the SQL.
     """
-    rs = RuleSet()
+    problems: list[Problem] = []
     paths = [pack_dir()] if pack else []
     for d in dirs:
         p = Path(d).expanduser()
         if not p.exists():
-            rs.problems.append(Problem(str(d), "", "no such file or folder"))
+            problems.append(Problem(str(d), "", "no such file or folder"))
             continue
         paths.append(p)
     h = hashlib.sha256()
-    seen: dict[str, str] = {}
+    texts: list[tuple[Path, str]] = []
     for path in rule_files(paths):
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            rs.problems.append(Problem(str(path), "", f"cannot read: {exc}"))
+            problems.append(Problem(str(path), "", f"cannot read: {exc}"))
             continue
         h.update(str(path).encode() + b"\0" + text.encode() + b"\0")
+        texts.append((path, text))
+    digest = h.hexdigest()[:16]
+    cached = _CONVERTED.get(digest)
+    if cached is not None:
+        return RuleSet(cached.rules, cached.correlations, problems + cached.problems, digest)
+    rs = _convert(texts)
+    rs.digest = digest
+    _CONVERTED[digest] = rs
+    return RuleSet(rs.rules, rs.correlations, problems + rs.problems, digest)
+
+
+def _convert(texts: Sequence[tuple[Path, str]]) -> RuleSet:
+    rs = RuleSet()
+    seen: dict[str, str] = {}
+    for path, text in texts:
         for doc, reason in iter_documents(text, str(path)):
             if doc is None:
                 rs.problems.append(Problem(str(path), "", reason))
@@ -119,7 +137,6 @@ def load_rules(dirs: Sequence[Path | str] = (), *, pack: bool = True) -> RuleSet
                 rs.rules.append(item)
             else:
                 rs.correlations.append(item)
-    rs.digest = h.hexdigest()[:16]
     return rs
 
 

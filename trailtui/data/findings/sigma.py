@@ -566,7 +566,8 @@ def iter_documents(text: str, source: str) -> Iterator[tuple[dict[str, Any] | No
     import yaml
 
     try:
-        docs = list(yaml.safe_load_all(text))
+        # libyaml's loader when PyYAML has it: ~10x faster than the pure-Python one
+        docs = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.YAMLError as exc:
         yield None, f"not valid YAML: {str(exc).splitlines()[0]}"
         return
