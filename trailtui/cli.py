@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sql", metavar="QUERY",
                    help="run QUERY over the loaded events, print the result and exit")
     p.add_argument("--format", choices=FORMATS, default="table",
-                   help="output of --sql: table (default), csv, json (one array) or jsonl")
+                   help="output of --sql and --findings: table (default), csv, json (one "
+                   "array) or jsonl")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the cache of loaded files")
     p.add_argument("--demo", action="store_true",

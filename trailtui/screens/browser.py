@@ -238,6 +238,7 @@ class BrowserScreen(Screen[None]):
     @on(FindingsReady)
     def _on_findings(self, message: FindingsReady) -> None:
         self.query_one(FindingsPanel).findings = message.summaries
+        self.runner.refresh_completions()  # the `findings` view now exists
         if message.problems:
             shown = "\n".join(safe_text(p) for p in message.problems[:5])
             more = len(message.problems) - 5
