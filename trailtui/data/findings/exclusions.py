@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trailtui.data.findings.sigma import ConversionError, Sql, _cidr, _leaf
+from trailtui.data.findings.sigma import ConversionError, Sql, cidr_sql, leaf_sql
 
 _FIELDS = ("rule", "actor", "role", "ip", "account", "reason")
 
@@ -96,7 +96,7 @@ def load_exclusions(path: Path | str) -> list[Exclusion]:
 
 
 def _any(exprs: list[str], value: str) -> Sql:
-    parts = [_leaf(e, value, []) for e in exprs]
+    parts = [leaf_sql(e, value, []) for e in exprs]
     return Sql("(" + " OR ".join(f"coalesce({p.text}, false)" for p in parts) + ")",
                [x for p in parts for x in p.params])
 
@@ -111,7 +111,7 @@ def exclusion_sql(ex: Exclusion) -> Sql:
                            '"userIdentity"."sessionContext"."sessionIssuer"."arn"'], ex.role))
     if ex.ip:
         if "/" in ex.ip:
-            c = _cidr('"sourceIPAddress"', ex.ip)
+            c = cidr_sql('"sourceIPAddress"', ex.ip)
             conds.append(Sql(f"coalesce({c.text}, false)", c.params))
         else:
             conds.append(_any(['"sourceIPAddress"'], ex.ip))

@@ -228,7 +228,7 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def _leaf(x: str, value: Any, mods: list[str]) -> Sql:
+def leaf_sql(x: str, value: Any, mods: list[str]) -> Sql:
     """One comparison of the value expression `x` (VARCHAR) with one Sigma value."""
     if value is None:
         return Sql(f"{x} IS NULL")
@@ -242,7 +242,7 @@ def _leaf(x: str, value: Any, mods: list[str]) -> Sql:
             raise ConversionError(f"bad regular expression {value!r}: {exc}") from exc
         return Sql(f"regexp_matches({x}, ?)", [pattern])
     if "cidr" in mods:
-        return _cidr(x, _as_text(value))
+        return cidr_sql(x, _as_text(value))
     for op, sym in (("gte", ">="), ("gt", ">"), ("lte", "<="), ("lt", "<")):
         if op in mods:
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -260,7 +260,7 @@ def _leaf(x: str, value: Any, mods: list[str]) -> Sql:
     return Sql(f"{x} {op} ? ESCAPE '\\'", [pattern])
 
 
-def _cidr(x: str, value: str) -> Sql:
+def cidr_sql(x: str, value: str) -> Sql:
     try:
         net = ipaddress.ip_network(value, strict=False)
     except ValueError as exc:
@@ -305,7 +305,7 @@ def _field_condition(key: str, value: Any) -> Sql:
         return Sql("coalesce(" + joiner.join(f"(lower({ref.expr}) = lower({o.expr}))"
                                              for o in others) + ", false)")
     var = "x" if ref.is_list else ref.expr
-    leaves = [_leaf(var, v, mods) for v in values]
+    leaves = [leaf_sql(var, v, mods) for v in values]
     joiner = " AND " if "all" in mods else " OR "
     inner = Sql("(" + joiner.join(f"({s.text})" for s in leaves) + ")",
                 [p for s in leaves for p in s.params])
