@@ -7,6 +7,7 @@ browser.py so that screen only wires the panel and the chip.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +61,15 @@ def start_findings(screen: Screen[None], store: EventStore, options: FindingsOpt
         cur = store.cursor()
         store.register(cur)
         try:
-            run = run_findings(cur, rs, excl)
+            for attempt in range(5):
+                try:
+                    run = run_findings(cur, rs, excl)
+                    break
+                except duckdb.TransactionException:
+                    # the loader's background CHECKPOINT (store.compact) can conflict once
+                    if attempt == 4:
+                        raise
+                    time.sleep(0.2 * (attempt + 1))
             problems += [f"{p.title}: {p.reason}" for p in run.problems]
             summaries = summarize(cur)
         except duckdb.InterruptException:
