@@ -23,6 +23,7 @@ KEYS: Final[list[tuple[str, str, str]]] = [
     ("Global", "q", "quit"),
     ("Global", "o", "open or add files"),
     ("Global", "f", "focus the facet panels (the first is user/role)"),
+    ("Global", "F", "focus the findings panel (enter there: filter to a finding's events)"),
     ("Global", "tab / shift+tab", "move focus"),
     ("Global", ":", "SQL console"),
     ("Global", "/", "search the whole event text"),
