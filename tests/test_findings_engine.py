@@ -380,3 +380,15 @@ def test_finding_chip_filters_to_the_rule_events(tmp_path: Path, store: EventSto
     duck = FilterState((chip,)).to_duckdb_sql()
     assert {r["eventID"] for r in query(store, duck.rstrip(";"))} == {"e1", "e2"}
     assert "not in Athena" in FilterState((chip,)).to_athena_sql()
+
+
+def test_a_rule_duckdb_rejects_is_reported_and_the_others_still_run(
+        tmp_path: Path, store: EventStore) -> None:
+    # Python's re accepts a lookahead, DuckDB's RE2 does not: only known when it runs
+    (tmp_path / "bad.yml").write_text(_rule("sel:\n  eventName|re: 'Run(?=Instances)'\n"
+                                            "condition: sel").replace("id: r1", "id: bad"))
+    (tmp_path / "good.yml").write_text(_rule("sel:\n  eventName: GetObject\ncondition: sel"))
+    run = run_findings(store.cursor(), load_rules([tmp_path], pack=False))
+    assert [(Path(p.source).name, "DuckDB" in p.reason) for p in run.problems] == [
+        ("bad.yml", True)]
+    assert {r["eventID"] for r in query(store, "SELECT eventID FROM findings")} == {"e3"}

@@ -359,6 +359,43 @@ SELECT DISTINCT {int(idx)}, b._file_id, b._line FROM b JOIN s
   ON b.g IS NOT DISTINCT FROM s.g AND b.t BETWEEN s.t0 AND s.t1""", params)
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _run_base(cur: duckdb.DuckDBPyConnection, out: FindingsRun, rules: list[Rule],
+              skip: set[int]) -> None:
+    """The one statement for all detection rules; if DuckDB rejects it (a regular expression
+    RE2 does not accept, say), each rule alone, so one bad rule is reported, not all lost."""
+    base = _base_sql(rules, skip)
+    if base is None:
+        return
+    try:
+        cur.execute(base.text, base.params)
+        return
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error:
+        pass
+    for i, r in enumerate(rules):
+        if i in skip:
+            continue
+        alone = _base_sql([*([_NEVER] * i), r], set(range(i)))
+        if alone is None:
+            continue
+        try:
+            cur.execute(alone.text, alone.params)
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error as exc:
+            out.problems.append(Problem(r.source, r.title,
+                                        f"failed in DuckDB: {_first_line(exc)}"))
+
+
+_NEVER = Rule(rule_id="", title="", level="low", tags=[], where=Sql("false", []),
+              event_names=frozenset())
+
+
 def _run_correlations(cur: duckdb.DuckDBPyConnection, out: FindingsRun, rules: list[Rule],
                       corrs: list[Correlation], lookup: dict[str, int], inline: dict[int, Sql],
                       in_cand: set[int]) -> None:
@@ -380,7 +417,13 @@ def _run_correlations(cur: duckdb.DuckDBPyConnection, out: FindingsRun, rules: l
             refs = [lookup[n] for n in c.rules]
             if all(r in done for r in refs):
                 corr = _correlation_sql(c, idx, refs, inline, in_cand)
-                cur.execute(corr.text, corr.params)
+                try:
+                    cur.execute(corr.text, corr.params)
+                except duckdb.InterruptException:
+                    raise
+                except duckdb.Error as exc:
+                    out.problems.append(Problem(c.source, c.title,
+                                                f"failed in DuckDB: {_first_line(exc)}"))
                 if all(r in in_cand for r in refs):
                     in_cand.add(idx)
                 done.add(idx)
@@ -438,9 +481,7 @@ def run_findings(cur: duckdb.DuckDBPyConnection, rs: RuleSet,
     cand = _candidates_sql(rules, corr_fields)
     cur.execute(cand.text, cand.params)
     try:
-        base = _base_sql(rules, set(inline))
-        if base is not None:
-            cur.execute(base.text, base.params)
+        _run_base(cur, out, rules, set(inline))
         _run_correlations(cur, out, rules, corrs, lookup, inline, in_cand)
     finally:
         cur.execute(f"DROP TABLE IF EXISTS {_CAND}")
