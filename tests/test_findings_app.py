@@ -12,7 +12,7 @@ from trailtui.pilot import settle
 from trailtui.screens.browser import BrowserScreen
 from trailtui.screens.detail import DetailScreen
 from trailtui.screens.findings import FindingsOptions
-from trailtui.widgets.event_table import EventTable
+from trailtui.widgets.virtual_table import VirtualTable
 from trailtui.widgets.findings_panel import FindingsPanel
 
 SIZE = (160, 48)
@@ -36,7 +36,7 @@ async def test_findings_panel_filters_and_detail() -> None:
         assert app.focused is panel
         await pilot.press("enter")
         await settle(pilot)
-        table = screen.query_one("#events", EventTable)
+        table = screen.query_one("#events", VirtualTable)
         assert screen.filters.labels == (f"finding: {top.title}",)
         assert table.row_count == top.events
         assert app.focused is table
@@ -79,7 +79,7 @@ async def test_bad_rules_and_exclusions_leave_the_app_working(tmp_path: Path) ->
         screen = app.screen
         assert isinstance(screen, BrowserScreen)
         assert screen.query_one(FindingsPanel).findings  # the pack still ran
-        assert screen.query_one("#events", EventTable).row_count == 3000
+        assert screen.query_one("#events", VirtualTable).row_count == 3000
         text = "\n".join(notes)
         assert "broken.yml" in text and "nope" in text
         assert "ex.toml" in text and "TOML" in text

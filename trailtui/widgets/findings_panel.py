@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from trailtui.data.findings.summary import FindingSummary
-from trailtui.widgets.event_table import Column, EventTable, ListRowSource
+from trailtui.widgets.virtual_table import Column, ListRowSource, VirtualTable
 
 _SHORT = {"informational": "info", "low": "low", "medium": "MED", "high": "HIGH",
           "critical": "CRIT"}
@@ -28,7 +28,7 @@ def _fmt_count(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else ""
 
 
-class FindingsPanel(EventTable):
+class FindingsPanel(VirtualTable):
     """Findings of the loaded events; `enter` filters the table to one finding's events."""
 
     DEFAULT_CSS = """
@@ -46,7 +46,8 @@ class FindingsPanel(EventTable):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "activate", "Filter to finding", id="trailtui.findings.pick"),
+        Binding("enter", "activate", "Filter to finding", id="trailtui.findings.pick",
+                tooltip="filter the table to this finding's events"),
         Binding("space", "noop", show=False),
     ]
 
@@ -95,16 +96,16 @@ class FindingsPanel(EventTable):
     def action_noop(self) -> None:
         """Marks mean nothing here."""
 
-    def on_event_table_row_activated(self, event: EventTable.RowActivated) -> None:
+    def on_virtual_table_row_activated(self, event: VirtualTable.RowActivated) -> None:
         event.stop()
         if event.control is self:
             self.action_activate()
 
-    def on_event_table_sort_requested(self, event: EventTable.SortRequested) -> None:
+    def on_virtual_table_sort_requested(self, event: VirtualTable.SortRequested) -> None:
         event.stop()
 
-    def on_event_table_row_highlighted(self, event: EventTable.RowHighlighted) -> None:
+    def on_virtual_table_row_highlighted(self, event: VirtualTable.RowHighlighted) -> None:
         event.stop()
 
-    def on_event_table_marks_changed(self, event: EventTable.MarksChanged) -> None:
+    def on_virtual_table_marks_changed(self, event: VirtualTable.MarksChanged) -> None:
         event.stop()
