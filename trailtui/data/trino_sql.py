@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from trailtui.data.filters import COLUMNS, FacetValue, FilterState, sql_literal
 
@@ -225,13 +225,13 @@ def partitions_from_glue(
     account = next((n for n in names if roles.get(n) == "account"), "") or next(
         (n for n in names if n in _ACCOUNT_KEY_NAMES), ""
     )
-    base = {
-        "integer_keys": integer,
-        "region_key": region,
-        "account_key": account,
-        "injected": injected,
-        "keys": tuple(names),
-    }
+    base = Partitions(
+        integer_keys=integer,
+        region_key=region,
+        account_key=account,
+        injected=injected,
+        keys=tuple(names),
+    )
     # A projected date column (any name), else a string column with a date-like name.
     for n in names:
         ptype = params.get(f"projection.{n}.type", "").lower() if projected else ""
@@ -239,30 +239,27 @@ def partitions_from_glue(
             java = params.get(f"projection.{n}.format", "yyyy/MM/dd")
             fmt = _strftime_format(java)
             if fmt is not None:
-                return Partitions("timestamp", time_key=n, time_format=fmt, **base)  # type: ignore[arg-type]
+                return replace(base, kind="timestamp", time_key=n, time_format=fmt)
     if {"year", "month", "day"} <= set(names):
-        return Partitions("ymd", **base)  # type: ignore[arg-type]
-    return Partitions("none", **base)  # type: ignore[arg-type]
+        return replace(base, kind="ymd")
+    return base
 
 
-def table_from_glue(table: Mapping[str, object]) -> TableInfo:
+def table_from_glue(table: Mapping[str, Any]) -> TableInfo:
     """A Glue `GetTable` response's `Table` as a TableInfo."""
     sd = table.get("StorageDescriptor")
-    cols = sd.get("Columns", []) if isinstance(sd, Mapping) else []
-    keys = table.get("PartitionKeys") or []
-    params = table.get("Parameters") or {}
+    cols: list[Any] = list(sd.get("Columns") or []) if isinstance(sd, Mapping) else []
+    keys: list[Any] = [k for k in table.get("PartitionKeys") or [] if isinstance(k, Mapping)]
+    params = table.get("Parameters")
     columns: dict[str, str] = {}
-    for c in [*cols, *keys]:  # type: ignore[misc]
+    for c in [*cols, *keys]:
         if isinstance(c, Mapping):
             columns[str(c.get("Name", "")).lower()] = str(c.get("Type", "string")).lower()
     return TableInfo(
         database=str(table.get("DatabaseName", "")),
         table=str(table.get("Name", "")),
         columns=columns,
-        partitions=partitions_from_glue(
-            [k for k in keys if isinstance(k, Mapping)],  # type: ignore[union-attr]
-            params if isinstance(params, Mapping) else {},
-        ),
+        partitions=partitions_from_glue(keys, params if isinstance(params, Mapping) else {}),
     )
 
 
