@@ -18,7 +18,8 @@ from typing import Final, Literal, Protocol, runtime_checkable
 from trailtui.data.filters import FacetValue, FilterState
 
 QueryState = Literal["queued", "running", "succeeded", "failed", "cancelled", "cached"]
-# An event's identity in its backend: (file_id, line) locally, (eventID, eventTime) remotely.
+# An event's identity in its backend: (file_id, line) locally; remotely (eventID, eventTime,
+# reference to the page row held).
 EventKey = tuple[object, ...]
 # A row of the event table: `PAGE_COLUMNS` values, then the event's key.
 PageRow = tuple[object, ...]

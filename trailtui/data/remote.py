@@ -142,7 +142,9 @@ class RemoteBackend:
         self.session = SessionCost()
         self._cache: dict[str, ResultSet] = {}
         self._totals: dict[FilterState, int] = {}
-        self._events: dict[tuple[str, str], dict[str, object]] = {}
+        self._events: dict[tuple[str, str], dict[str, object]] = {}  # fetched by ID
+        self._rows: list[dict[str, object]] = []  # full rows of pages read, by reference
+        self._held: dict[tuple[int, int], int] = {}  # (result, position) -> reference
         self._lock = threading.Lock()
         self.capabilities = Capabilities(
             local=False,
@@ -221,10 +223,14 @@ class RemoteBackend:
             ro = display[-1]
             display[-1] = None if ro is None else ro == "true"
             full: dict[str, object] = dict(zip(names, row[width:], strict=True))
+            # Events without an eventID exist (old records): the key also says where the row
+            # is held, so each opens its own row.
             key = (str(full.get("eventid") or ""), str(full.get("eventtime") or ""))
             with self._lock:
-                self._events.setdefault(key, full)
-            out.append((*display, *key))
+                ref = self._held.setdefault((id(result), start + len(out)), len(self._rows))
+                if ref == len(self._rows):
+                    self._rows.append(full)
+            out.append((*display, *key, ref))
         return out
 
     def page_size(self, filters: FilterState, sort_column: str = "eventTime",
@@ -235,10 +241,17 @@ class RemoteBackend:
         return len(result.rows)
 
     def event(self, key: EventKey) -> EventDetail | None:
-        event_id, event_time = (str(k) for k in key)
+        event_id, event_time = str(key[0]), str(key[1])
+        ref = key[2] if len(key) > 2 else None
+        full: dict[str, object] | None = None
         with self._lock:
-            full = self._events.get((event_id, event_time))
+            if isinstance(ref, int) and 0 <= ref < len(self._rows):
+                full = self._rows[ref]
+            else:
+                full = self._events.get((event_id, event_time))
         if full is None:
+            if not event_id:
+                return None
             result = self.run(self.sql.event_sql(event_id, event_time or None))
             if not result.rows:
                 return None
@@ -296,6 +309,7 @@ class RemoteBackend:
         path = folder / f"{self.engine.label}-{self.info.table}-{digest}.ndjson"
         tmp = path.with_suffix(".part")
         written = 0
+        truncated = False
         try:
             with tmp.open("w", encoding="utf-8") as fh:
                 while written < limit:
@@ -303,13 +317,15 @@ class RemoteBackend:
                     if not result.rows:
                         break
                     batch = result.rows[: limit - written]
+                    truncated = len(result.rows) > len(batch)
                     del result.rows[:]  # memory stays flat over a long pull
                     for row in batch:
                         record = compose_event(dict(zip(result.columns, row, strict=True)))
                         fh.write(json.dumps(record, ensure_ascii=False) + "\n")
                     written += len(batch)
-            result.fetch_to(1)
-            truncated = bool(result.rows)
+            if not truncated:
+                result.fetch_to(1)
+                truncated = bool(result.rows)
             tmp.replace(path)
         except BaseException:
             tmp.unlink(missing_ok=True)
