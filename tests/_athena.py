@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 import sqlglot
+from sqlglot import exp
 
 from trailtui.data.athena import Engine, ResultSet
 from trailtui.data.backend import QueryStatus, StatusListener
@@ -32,13 +33,13 @@ LOCAL_PARTITIONS = Partitions(
 )
 
 
-def trino_sql_parses(sql: str) -> sqlglot.Expression:
+def trino_sql_parses(sql: str) -> exp.Expression:
     """The statement as sqlglot reads it as Trino; raises on anything Trino would not parse."""
     return sqlglot.parse_one(sql, read="trino", error_level=sqlglot.ErrorLevel.RAISE)
 
 
 def to_duckdb(sql: str) -> str:
-    return trino_sql_parses(sql).sql(dialect="duckdb")
+    return str(trino_sql_parses(sql).sql(dialect="duckdb"))
 
 
 def local_table(store: EventStore, partitions: Partitions = LOCAL_PARTITIONS) -> TableInfo:

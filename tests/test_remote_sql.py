@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import sqlglot
+from _athena import LocalEngine, local_table, trino_sql_parses
+from _fixtures import RECORDS, events_store, synthetic_records
 from sqlglot import exp
 
-from tests._athena import LocalEngine, local_table, trino_sql_parses
-from tests._fixtures import RECORDS, events_store, synthetic_records
 from trailtui.data import views
 from trailtui.data.backend import Backend
 from trailtui.data.duckdb_backend import DuckDBBackend
@@ -338,7 +338,7 @@ SAMPLE_RANGE = Chip.time(datetime(2010, 1, 1), datetime(2027, 1, 1))
 
 @pytest.fixture(scope="module")
 def sample_store() -> Iterator[EventStore]:
-    from tests.conftest import samples_or_skip
+    from conftest import samples_or_skip
 
     root = samples_or_skip()
     store = EventStore(cache=False)
