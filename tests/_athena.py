@@ -33,7 +33,7 @@ LOCAL_PARTITIONS = Partitions(
 )
 
 
-def trino_sql_parses(sql: str) -> exp.Expression:
+def trino_sql_parses(sql: str) -> exp.Expr:
     """The statement as sqlglot reads it as Trino; raises on anything Trino would not parse."""
     return sqlglot.parse_one(sql, read="trino", error_level=sqlglot.ErrorLevel.RAISE)
 
