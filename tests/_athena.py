@@ -22,8 +22,10 @@ from trailtui.data.trino_sql import Partitions, TableInfo
 # The local view's columns as Athena's DDL types them (resources and tlsdetails are JSON in
 # DuckDB, an array and a struct in Athena: both go through json_format(CAST(.. AS JSON))).
 _TYPES = {"STRUCT": "struct<>", "JSON": "string"}
-_ATHENA_TYPES = {"resources": "array<struct<arn:string,accountid:string,type:string>>",
-                 "tlsdetails": "struct<tlsversion:string,ciphersuite:string>"}  # fmt: skip
+_ATHENA_TYPES = {
+    "resources": "array<struct<arn:string,accountid:string,type:string>>",
+    "tlsdetails": "struct<tlsversion:string,ciphersuite:string>",
+}
 
 LOCAL_PARTITIONS = Partitions(
     "ymd",
@@ -101,3 +103,53 @@ class LocalEngine(Engine):
 
     def cancel(self) -> None:
         self.cancelled.set()
+
+
+# Glue GetTable shapes of the two common tables (AWS's CloudTrail guide).
+PROJECTED = {
+    "Name": "cloudtrail_logs_pp",
+    "DatabaseName": "security",
+    "StorageDescriptor": {
+        "Columns": [
+            {"Name": "eventversion", "Type": "string"},
+            {"Name": "useridentity", "Type": "struct<type:string,arn:string>"},
+            {"Name": "eventtime", "Type": "string"},
+            {"Name": "eventname", "Type": "string"},
+            {"Name": "resources", "Type": "array<struct<arn:string>>"},
+        ],
+        "Location": "s3://trail-bucket/AWSLogs/111122223333/CloudTrail/",
+    },
+    "PartitionKeys": [{"Name": "timestamp", "Type": "string"}],
+    "Parameters": {
+        "projection.enabled": "true",
+        "projection.timestamp.type": "date",
+        "projection.timestamp.format": "yyyy/MM/dd",
+        "projection.timestamp.range": "2020/01/01,NOW",
+        "projection.timestamp.interval": "1",
+        "projection.timestamp.interval.unit": "DAYS",
+        "storage.location.template": (
+            "s3://trail-bucket/AWSLogs/111122223333/CloudTrail/us-east-1/${timestamp}"
+        ),
+    },
+}
+YMD = {
+    "Name": "cloudtrail_logs",
+    "DatabaseName": "security",
+    "StorageDescriptor": {"Columns": [{"Name": "eventtime", "Type": "string"}]},
+    "PartitionKeys": [
+        {"Name": "account", "Type": "string"},
+        {"Name": "region", "Type": "string"},
+        {"Name": "year", "Type": "string"},
+        {"Name": "month", "Type": "string"},
+        {"Name": "day", "Type": "string"},
+    ],
+    "Parameters": {
+        "projection.enabled": "true",
+        "projection.account.type": "injected",
+        "projection.region.type": "enum",
+        "projection.region.values": "us-east-1,eu-west-1",
+        "storage.location.template": (
+            "s3://b/AWSLogs/o-abc123/${account}/CloudTrail/${region}/${year}/${month}/${day}"
+        ),
+    },
+}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlglot
-from _athena import LocalEngine, local_table, trino_sql_parses
+from _athena import PROJECTED, YMD, LocalEngine, local_table, trino_sql_parses
 from _fixtures import RECORDS, events_store, synthetic_records
 from sqlglot import exp
 
@@ -36,56 +36,6 @@ from trailtui.data.trino_sql import (
 
 JUNE = Chip.time(datetime(2024, 4, 1), datetime(2024, 7, 1))
 
-# Glue GetTable shapes of the two common tables (AWS's CloudTrail guide).
-PROJECTED = {
-    "Name": "cloudtrail_logs_pp",
-    "DatabaseName": "security",
-    "StorageDescriptor": {
-        "Columns": [
-            {"Name": "eventversion", "Type": "string"},
-            {"Name": "useridentity", "Type": "struct<type:string,arn:string>"},
-            {"Name": "eventtime", "Type": "string"},
-            {"Name": "eventname", "Type": "string"},
-            {"Name": "resources", "Type": "array<struct<arn:string>>"},
-        ],
-        "Location": "s3://trail-bucket/AWSLogs/111122223333/CloudTrail/",
-    },
-    "PartitionKeys": [{"Name": "timestamp", "Type": "string"}],
-    "Parameters": {
-        "projection.enabled": "true",
-        "projection.timestamp.type": "date",
-        "projection.timestamp.format": "yyyy/MM/dd",
-        "projection.timestamp.range": "2020/01/01,NOW",
-        "projection.timestamp.interval": "1",
-        "projection.timestamp.interval.unit": "DAYS",
-        "storage.location.template": (
-            "s3://trail-bucket/AWSLogs/111122223333/CloudTrail/us-east-1/${timestamp}"
-        ),
-    },
-}
-YMD = {
-    "Name": "cloudtrail_logs",
-    "DatabaseName": "security",
-    "StorageDescriptor": {"Columns": [{"Name": "eventtime", "Type": "string"}]},
-    "PartitionKeys": [
-        {"Name": "account", "Type": "string"},
-        {"Name": "region", "Type": "string"},
-        {"Name": "year", "Type": "string"},
-        {"Name": "month", "Type": "string"},
-        {"Name": "day", "Type": "string"},
-    ],
-    "Parameters": {
-        "projection.enabled": "true",
-        "projection.account.type": "injected",
-        "projection.region.type": "enum",
-        "projection.region.values": "us-east-1,eu-west-1",
-        "storage.location.template": (
-            "s3://b/AWSLogs/o-abc123/${account}/CloudTrail/${region}/${year}/${month}/${day}"
-        ),
-    },
-}
-
-
 # -- partition schemes ----------------------------------------------------------------------
 
 
@@ -109,8 +59,9 @@ def test_year_month_day_table_with_template_roles() -> None:
     # An injected partition needs a value: a clear message, not a failed Athena query.
     with pytest.raises(SqlError, match="injected partition 'account'"):
         partition_predicates(info, FilterState((JUNE,)))
-    state = FilterState((JUNE, Chip.include("account_id", "111122223333"),
-                         Chip.include("awsRegion", "eu-west-1")))  # fmt: skip
+    state = FilterState(
+        (JUNE, Chip.include("account_id", "111122223333"), Chip.include("awsRegion", "eu-west-1"))
+    )
     preds = partition_predicates(info, state)
     assert preds[0] == (
         "((\"year\" = '2024' AND \"month\" IN ('04', '05', '06'))\n"
@@ -131,9 +82,12 @@ def test_no_partitions_and_unknown_formats() -> None:
     assert partitions_from_glue([], {}).kind == "none"
     odd = partitions_from_glue(
         [{"Name": "timestamp", "Type": "string"}],
-        {"projection.enabled": "true", "projection.timestamp.type": "date",
-         "projection.timestamp.format": "dd-MM-yyyy"},
-    )  # fmt: skip
+        {
+            "projection.enabled": "true",
+            "projection.timestamp.type": "date",
+            "projection.timestamp.format": "dd-MM-yyyy",
+        },
+    )
     assert odd.kind == "none"  # text that does not sort in time order cannot take a range
 
 
@@ -153,8 +107,18 @@ def test_names_are_checked() -> None:
 
 # -- every statement is Trino, with safe literals ----------------------------------------------
 
-HOSTILE = ["O'Brien", "a\\b", "x' OR 1=1 --", "line\nbreak", "tab\there", "ünïcödé ☃",
-           "%_", '"quoted"', "\u202eevil", "';\nDROP TABLE t; --"]  # fmt: skip
+HOSTILE = [
+    "O'Brien",
+    "a\\b",
+    "x' OR 1=1 --",
+    "line\nbreak",
+    "tab\there",
+    "ünïcödé ☃",
+    "%_",
+    '"quoted"',
+    "\u202eevil",
+    "';\nDROP TABLE t; --",
+]
 
 
 def _states() -> dict[str, FilterState]:
@@ -192,8 +156,11 @@ def test_hostile_values_stay_one_literal(value: str) -> None:
     sql = SqlBuilder(table_from_glue(PROJECTED)).count_sql(state)
     tree = trino_sql_parses(sql)
     assert len(sqlglot.parse(sql, read="trino")) == 1
-    eqs = [e for e in tree.find_all(exp.EQ) if isinstance(e.left, exp.Column)
-           and e.left.name == "eventname"]  # fmt: skip
+    eqs = [
+        e
+        for e in tree.find_all(exp.EQ)
+        if isinstance(e.left, exp.Column) and e.left.name == "eventname"
+    ]
     assert [e.right.this for e in eqs] == [value]
 
 
@@ -217,12 +184,25 @@ def test_console_warns_before_a_full_scan() -> None:
 
 
 def _local_like() -> TableInfo:
-    cols = {c: "string" for c in ("eventtime", "eventname", "eventsource", "readonly",
-                                  "eventid", "requestparameters", "awsregion")}  # fmt: skip
+    cols = {
+        c: "string"
+        for c in (
+            "eventtime",
+            "eventname",
+            "eventsource",
+            "readonly",
+            "eventid",
+            "requestparameters",
+            "awsregion",
+        )
+    }
     cols["useridentity"] = "struct<type:string>"
-    return TableInfo("cloudtrail_logs", "cloudtrail_partitioned", cols,
-                     Partitions("ymd", region_key="region", keys=("region", "year", "month",
-                                                                  "day")))  # fmt: skip
+    return TableInfo(
+        "cloudtrail_logs",
+        "cloudtrail_partitioned",
+        cols,
+        Partitions("ymd", region_key="region", keys=("region", "year", "month", "day")),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -245,8 +225,10 @@ def _compare(store: EventStore, state: FilterState, *, facets: bool = True) -> R
     n = local.count(state)
     assert remote.count(state) == n
     cur = store.cursor()
-    event_ids = {(f, line): e for f, line, e in
-                 cur.execute("SELECT _file_id, _line, eventID FROM events").fetchall()}  # fmt: skip
+    event_ids = {
+        (f, line): e
+        for f, line, e in cur.execute("SELECT _file_id, _line, eventID FROM events").fetchall()
+    }
     cur.close()
     for sort, desc in (("eventTime", True), ("eventName", False)):
         got_rows = remote.page(state, 0, n + 5, sort, desc)
@@ -324,11 +306,21 @@ def test_pull_down_loads_the_same_events(fixture_store: EventStore, tmp_path: Pa
 
 
 def test_composed_event_keeps_odd_values() -> None:
-    ev = compose_event({"eventid": "e", "readonly": "maybe", "requestparameters": "{not json",
-                        "useridentity": '{"type":"IAMUser","username":"bob","arn":null}',
-                        "unknown": "x"})  # fmt: skip
-    assert ev == {"eventID": "e", "readOnly": "maybe", "requestParameters": "{not json",
-                  "userIdentity": {"type": "IAMUser", "userName": "bob"}}  # fmt: skip
+    ev = compose_event(
+        {
+            "eventid": "e",
+            "readonly": "maybe",
+            "requestparameters": "{not json",
+            "useridentity": '{"type":"IAMUser","username":"bob","arn":null}',
+            "unknown": "x",
+        }
+    )
+    assert ev == {
+        "eventID": "e",
+        "readOnly": "maybe",
+        "requestParameters": "{not json",
+        "userIdentity": {"type": "IAMUser", "userName": "bob"},
+    }
 
 
 # -- real samples ------------------------------------------------------------------------------
