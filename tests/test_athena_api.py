@@ -387,7 +387,7 @@ class TrinoUserError(Exception):
 
 
 def test_trino_table_and_query() -> None:
-    columns = [
+    columns: list[tuple[object, ...]] = [
         ("eventtime", "varchar", ""),
         ("useridentity", "row(type varchar)", ""),
         ("region", "varchar", "partition key"),
