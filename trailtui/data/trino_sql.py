@@ -263,6 +263,45 @@ def table_from_glue(table: Mapping[str, Any]) -> TableInfo:
     )
 
 
+# AWS's documented CloudTrail table (the Athena guide's CREATE TABLE), for `--explain`, which
+# shows the statements without asking Glue what the table really holds.
+AWS_GUIDE_COLUMNS: Final[dict[str, str]] = {
+    "eventversion": "string",
+    "useridentity": "struct<type:string,principalid:string,arn:string,accountid:string,"
+    "invokedby:string,accesskeyid:string,username:string,onbehalfof:struct<userid:string,"
+    "identitystorearn:string>,sessioncontext:struct<attributes:struct<mfaauthenticated:string,"
+    "creationdate:string>,sessionissuer:struct<type:string,principalid:string,arn:string,"
+    "accountid:string,username:string>,sourceidentity:string,ec2roledelivery:string>>",
+    **dict.fromkeys(
+        ("eventtime", "eventsource", "eventname", "awsregion", "sourceipaddress", "useragent",
+         "errorcode", "errormessage", "requestparameters", "responseelements",
+         "additionaleventdata", "requestid", "eventid", "readonly"), "string"),
+    "resources": "array<struct<arn:string,accountid:string,type:string>>",
+    **dict.fromkeys(
+        ("eventtype", "apiversion", "recipientaccountid", "serviceeventdetails",
+         "sharedeventid", "vpcendpointid", "vpcendpointaccountid", "eventcategory"), "string"),
+    "addendum": "struct<reason:string,updatedfields:string,originalrequestid:string,"
+    "originaleventid:string>",
+    "sessioncredentialfromconsole": "string",
+    "edgedevicedetails": "string",
+    "tlsdetails": "struct<tlsversion:string,ciphersuite:string,clientprovidedhostheader:string>",
+}  # fmt: skip
+GUIDE_PARTITIONS: Final[dict[str, Partitions]] = {
+    "timestamp": Partitions("timestamp", time_key="timestamp", keys=("timestamp",)),
+    "ymd": Partitions("ymd", region_key="region", keys=("region", "year", "month", "day")),
+    "none": Partitions(),
+}
+
+
+def guide_table(database: str, table: str, scheme: str, catalog: str = "") -> TableInfo:
+    """The AWS guide's CloudTrail table under this name, with one of its partition schemes."""
+    if scheme not in GUIDE_PARTITIONS:
+        raise SqlError(f"unknown partition scheme {scheme!r}: timestamp, ymd or none")
+    p = GUIDE_PARTITIONS[scheme]
+    columns = {**AWS_GUIDE_COLUMNS, **dict.fromkeys(p.keys, "string")}
+    return TableInfo(database, table, columns, p, catalog=catalog)
+
+
 # -- time range and partition predicates ------------------------------------------------------
 
 
