@@ -96,7 +96,6 @@ def test_explain_keeps_the_comment_one_line(no_aws: None) -> None:
         (["--to", "2024-05-01"], "--to needs --from"),
         (["--since", "1d", "--from", "2024-05-01"], "either --since or --from/--to"),
         (["--trino", "http://h/c/s.t"], "either --athena or --trino"),
-        (["--partitions", "none"], "the browser over a remote table"),
     ],
 )
 def test_bad_arguments_get_one_message(

@@ -174,10 +174,7 @@ def main(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | No
             return pull(args, backend, state, out, err)
         if args.sql is not None:
             return console(args, backend, out, err)
-        raise UsageError(
-            "the browser over a remote table is not wired into the screen yet: use --pull to "
-            "open the filter's events locally, --sql to query, --explain to see the SQL"
-        )
+        return browse(args, backend, state)
     except (UsageError, SqlError) as exc:
         print(f"trailtui: {safe_multiline(str(exc))}", file=err)
         return 2
@@ -265,6 +262,16 @@ def pull(
     from trailtui.app import TrailApp  # the UI only when it is used
 
     app = TrailApp([str(result.path)], cache=False, local_time=args.local_time)
+    app.run()
+    return app.return_code or 0
+
+
+def browse(args: argparse.Namespace, backend: RemoteBackend, state: FilterState) -> int:
+    """The facet browser over the remote table (statuses go to the status line)."""
+    from trailtui.remote_app import RemoteApp
+
+    backend.on_status = None  # the screen takes them over: nothing may print under the UI
+    app = RemoteApp(backend, state, local_time=args.local_time)
     app.run()
     return app.return_code or 0
 
