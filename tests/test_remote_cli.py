@@ -230,3 +230,32 @@ def test_default_range_is_the_last_day() -> None:
     (chip,) = state.chips
     assert (chip.start, chip.end) == (datetime(2024, 5, 1, 12), datetime(2024, 5, 2, 12))
     assert remote_cli.parse_duration("1d12h").total_seconds() == 36 * 3600
+
+
+def test_remote_modules_import_no_ui_and_no_clients() -> None:
+    """The data layer stays Textual-free, and boto3/trino/sqlglot load only when used."""
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    code = (
+        "import sys, trailtui.data.backend, trailtui.data.trino_sql, trailtui.data.athena, "
+        "trailtui.data.trino_engine, trailtui.data.remote, trailtui.data.duckdb_backend, "
+        "trailtui.remote_cli, trailtui.cli; "
+        "sys.argv = ['trailtui', '--athena', 'd.t', '--explain']; "
+        "import io, contextlib; buf = io.StringIO(); "
+        "contextlib.redirect_stdout(buf).__enter__(); trailtui.cli.main(); "
+        "sys.stderr.write(repr(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'textual', 'boto3', 'botocore', 'trino', 'sqlglot'})))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == "[]"
