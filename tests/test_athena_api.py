@@ -432,3 +432,24 @@ def test_trino_urls() -> None:
     for bad in ("ftp://h/c/s.t", "http://h/c/s", "http://h/c/s.t;drop", "http:///c/s.t"):
         with pytest.raises(BackendError):
             parse_url(bad)
+
+
+def test_escape_while_the_query_is_being_started() -> None:
+    """StartQueryExecution was on its way when escape came: the new query is stopped at once
+    (no GetQueryExecution: nothing is followed, nothing left running and billed)."""
+    calls: list[str] = []
+
+    class Athena:
+        def start_query_execution(self, **_: Any) -> dict[str, str]:
+            calls.append("start")
+            engine.cancel()  # the user's escape, from another thread in real life
+            return {"QueryExecutionId": QID}
+
+        def stop_query_execution(self, **kwargs: Any) -> dict[str, str]:
+            calls.append(f"stop {kwargs['QueryExecutionId']}")
+            return {}
+
+    engine = AthenaEngine(Athena(), None, poll_interval=0)
+    with pytest.raises(QueryCancelled):
+        engine.run(SQL)
+    assert calls == ["start", f"stop {QID}"]

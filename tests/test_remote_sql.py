@@ -357,3 +357,19 @@ def test_remote_answers_as_duckdb_on_samples(
     sample_store: EventStore, chips: tuple[Chip, ...]
 ) -> None:
     _compare(sample_store, FilterState((SAMPLE_RANGE, *chips)))
+
+
+def test_event_after_its_page_left_the_cache(
+    fixture_store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trailtui.data.remote as remote_mod
+
+    monkeypatch.setattr(remote_mod, "CACHED_RESULTS", 1)
+    engine = LocalEngine(fixture_store)
+    remote = RemoteBackend(engine, local_table(fixture_store))
+    state = _states()["include"]
+    row = remote.page(state, 0, 1)[0]
+    remote.count(FilterState((JUNE,)))  # another result takes the only cache place
+    detail = remote.event(row[9:])
+    assert detail is not None and detail.fields["eventID"] == row[9]
+    assert "eventid = " in engine.statements[-1]

@@ -138,6 +138,7 @@ class AthenaEngine(Engine):
         self._cond = threading.Condition()
         self._running: set[str] = set()
         self._stopping: set[str] = set()
+        self._epoch = 0  # bumped by cancel(): a query being started then is stopped at once
 
     # -- errors and retries -------------------------------------------------------------------
 
@@ -220,10 +221,14 @@ class AthenaEngine(Engine):
             kwargs["WorkGroup"] = self.workgroup
         if self.output_location:
             kwargs["ResultConfiguration"] = {"OutputLocation": self.output_location}
+        with self._cond:
+            epoch = self._epoch
         started = self._call("starting the query", self.athena.start_query_execution, **kwargs)
         qid = str(started["QueryExecutionId"])
         with self._cond:
             self._running.add(qid)
+            if self._epoch != epoch:  # escape while StartQueryExecution was on its way
+                self._stopping.add(qid)
         try:
             status, statement_type = self._wait(qid, on_status)
         finally:
@@ -329,6 +334,7 @@ class AthenaEngine(Engine):
     def cancel(self) -> None:
         """Stop the running query: the polling thread calls StopQueryExecution at once."""
         with self._cond:
+            self._epoch += 1
             self._stopping |= self._running
             self._cond.notify_all()
 

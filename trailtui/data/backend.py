@@ -19,7 +19,7 @@ from trailtui.data.filters import FacetValue, FilterState
 
 QueryState = Literal["queued", "running", "succeeded", "failed", "cancelled", "cached"]
 # An event's identity in its backend: (file_id, line) locally; remotely (eventID, eventTime,
-# reference to the page row held).
+# the page statement and the row's position in its result).
 EventKey = tuple[object, ...]
 # A row of the event table: `PAGE_COLUMNS` values, then the event's key.
 PageRow = tuple[object, ...]

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,8 @@ from trailtui.data.trino_sql import (
 )
 
 CONSOLE_ROWS: Final[int] = 10_000
+# Results kept for going back (a page result holds up to 10,000 whole events, ~30 MB).
+CACHED_RESULTS: Final[int] = 24
 PULL_LIMIT: Final[int] = 200_000  # events a pull-down loads at most (the local store's scale)
 _BOOL_FIELDS: Final[frozenset[str]] = frozenset(
     {"readOnly", "managementEvent", "sessionCredentialFromConsole"}
@@ -140,11 +143,9 @@ class RemoteBackend:
         self.sql = SqlBuilder(info)
         self.on_status = on_status
         self.session = SessionCost()
-        self._cache: dict[str, ResultSet] = {}
+        self._cache: OrderedDict[str, ResultSet] = OrderedDict()  # least recently used first
         self._totals: dict[FilterState, int] = {}
         self._events: dict[tuple[str, str], dict[str, object]] = {}  # fetched by ID
-        self._rows: list[dict[str, object]] = []  # full rows of pages read, by reference
-        self._held: dict[tuple[int, int], int] = {}  # (result, position) -> reference
         self._lock = threading.Lock()
         self.capabilities = Capabilities(
             local=False,
@@ -173,6 +174,8 @@ class RemoteBackend:
         if cache:
             with self._lock:
                 hit = self._cache.get(sql)
+                if hit is not None:
+                    self._cache.move_to_end(sql)
             if hit is not None:
                 if self.on_status is not None:
                     self.on_status(QueryStatus("cached", hit.status.scanned_bytes, 0.0,
@@ -182,6 +185,8 @@ class RemoteBackend:
         if cache:
             with self._lock:
                 self._cache[sql] = result
+                while len(self._cache) > CACHED_RESULTS:
+                    self._cache.popitem(last=False)
         return result
 
     # -- the Protocol --------------------------------------------------------------------------
@@ -212,25 +217,22 @@ class RemoteBackend:
         sort_column: str = "eventTime",
         descending: bool = True,
     ) -> list[PageRow]:
-        result = self.run(self.sql.page_sql(filters, sort_column, descending))
+        sql = self.sql.page_sql(filters, sort_column, descending)
+        result = self.run(sql)
         result.fetch_to(start + count)
         width = len(PAGE_COLUMNS)
         names = result.columns[width:]
         out: list[PageRow] = []
-        for row in result.rows[start : start + count]:
+        for pos, row in enumerate(result.rows[start : start + count], start):
             display: list[object] = list(row[:width])
             display[0] = parse_event_time(display[0])
             ro = display[-1]
             display[-1] = None if ro is None else ro == "true"
-            full: dict[str, object] = dict(zip(names, row[width:], strict=True))
-            # Events without an eventID exist (old records): the key also says where the row
-            # is held, so each opens its own row.
-            key = (str(full.get("eventid") or ""), str(full.get("eventtime") or ""))
-            with self._lock:
-                ref = self._held.setdefault((id(result), start + len(out)), len(self._rows))
-                if ref == len(self._rows):
-                    self._rows.append(full)
-            out.append((*display, *key, ref))
+            full = dict(zip(names, row[width:], strict=True))
+            # The key also says where the row is held (the page's statement and position):
+            # events without an eventID exist (old records), and each must open its own row.
+            key = (full.get("eventid") or "", full.get("eventtime") or "", sql, pos)
+            out.append((*display, *key))
         return out
 
     def page_size(self, filters: FilterState, sort_column: str = "eventTime",
@@ -242,14 +244,16 @@ class RemoteBackend:
 
     def event(self, key: EventKey) -> EventDetail | None:
         event_id, event_time = str(key[0]), str(key[1])
-        ref = key[2] if len(key) > 2 else None
         full: dict[str, object] | None = None
         with self._lock:
-            if isinstance(ref, int) and 0 <= ref < len(self._rows):
-                full = self._rows[ref]
+            held = self._cache.get(str(key[2])) if len(key) > 3 else None
+            pos = key[3] if len(key) > 3 else None
+            if held is not None and isinstance(pos, int) and 0 <= pos < len(held.rows):
+                width = len(PAGE_COLUMNS)
+                full = dict(zip(held.columns[width:], held.rows[pos][width:], strict=True))
             else:
                 full = self._events.get((event_id, event_time))
-        if full is None:
+        if full is None:  # the page's result has left the cache: fetch the event by ID
             if not event_id:
                 return None
             result = self.run(self.sql.event_sql(event_id, event_time or None))

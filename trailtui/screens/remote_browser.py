@@ -44,7 +44,7 @@ from trailtui.widgets.filter_bar import FilterBar
 
 PANEL_FACETS = ("actor", "eventSource", "sourceIPAddress", "eventName", "awsRegion", "errorCode",
                 "identity_type", "account_id", "userAgent")  # fmt: skip
-ROW_KEYS = (*PAGE_COLUMNS, "_event_id", "_event_time", "_ref")
+ROW_KEYS = (*PAGE_COLUMNS, "_event_id", "_event_time", "_statement", "_position")
 _TITLES = {f.key: f.title for f in views.FACETS}
 FIRST_ROWS = 1000  # shown as soon as the page query's first result page arrives
 
@@ -345,7 +345,7 @@ class RemoteBrowserScreen(Screen[None]):
         row = table.row_values(table.cursor_row) if table.row_count else None
         if not row:
             return None
-        return (row["_event_id"], row["_event_time"], row["_ref"])
+        return (row["_event_id"], row["_event_time"], row["_statement"], row["_position"])
 
     @on(EventTable.RowActivated)
     def _on_row_activated(self, message: EventTable.RowActivated) -> None:
