@@ -453,3 +453,15 @@ def test_escape_while_the_query_is_being_started() -> None:
     with pytest.raises(QueryCancelled):
         engine.run(SQL)
     assert calls == ["start", f"stop {QID}"]
+
+
+def test_trino_connect_builds_a_client_without_calling(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trailtui.data import trino_engine
+
+    engine, target = trino_engine.connect("http://bob@localhost:8080/hive/logs.cloudtrail")
+    assert engine.catalog == "hive" and target.user == "bob"
+    monkeypatch.setenv("TRINO_PASSWORD", "secret")
+    with pytest.raises(BackendError, match="only sent over https"):
+        trino_engine.connect("http://bob@localhost:8080/hive/logs.cloudtrail")
+    engine, _ = trino_engine.connect("https://bob@trino.example.com/hive/logs.cloudtrail")
+    assert engine.connection.auth is not None

@@ -373,3 +373,11 @@ def test_event_after_its_page_left_the_cache(
     detail = remote.event(row[9:])
     assert detail is not None and detail.fields["eventID"] == row[9]
     assert "eventid = " in engine.statements[-1]
+
+
+def test_open_ended_range_reads_up_to_today() -> None:
+    info = table_from_glue(PROJECTED)
+    (pred,) = partition_predicates(info, FilterState((Chip.time(datetime(2024, 5, 1), None),)))
+    assert pred.startswith("\"timestamp\" BETWEEN '2024/05/01' AND '")
+    with pytest.raises(NeedsTimeRange):
+        partition_predicates(info, FilterState((Chip.time(None, datetime(2024, 5, 1)),)))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 
 from trailtui.data.filters import COLUMNS, FacetValue, FilterState, sql_literal
@@ -384,6 +384,8 @@ def partition_predicates(info: TableInfo, filters: FilterState) -> list[str]:
     start, end = time_range(filters)
     out: list[str] = []
     if p.kind != "none":
+        if end is None and start is not None:  # "from X on": up to now (nothing is later)
+            end = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=1)
         if start is None or end is None:
             raise NeedsTimeRange(
                 f"{info.qualified} is {p.describe()}: give a time range (--since, --from/--to "
