@@ -138,3 +138,34 @@ async def test_removing_the_time_range_is_refused(store: EventStore) -> None:
         await settle(pilot)
         assert len(engine.statements) == sent  # nothing sent without a time range
         assert "give a time range" in " ".join(str(n.message) for n in app._notifications)
+
+
+async def test_console_sends_athena_sql_and_asks_before_a_full_scan(store: EventStore) -> None:
+    from trailtui.widgets.sql_console import SqlConsole
+
+    engine = LocalEngine(store)
+    app = RemoteApp(RemoteBackend(engine, local_table(store)), MAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        sent = len(engine.statements)
+        await pilot.press("colon")
+        console = app.screen.query_one(SqlConsole)
+        sql = (
+            "SELECT eventname, count(*) AS n FROM cloudtrail_logs.cloudtrail_partitioned GROUP BY 1"
+        )
+        console.set_query(sql)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert "no condition on year/month/day" in console.status_text
+        assert len(engine.statements) == sent  # asked, not sent
+        await pilot.press("ctrl+r")  # the same SQL again: sent anyway
+        await settle(pilot)
+        assert len(engine.statements) == sent + 1
+        assert console.results.row_count == len({r["eventName"] for r in RECORDS})
+        # A value-and-count row filters the table to that value.
+        console.results.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RemoteBrowserScreen)
+        assert [c.kind for c in screen.filters.chips] == ["time", "include"]

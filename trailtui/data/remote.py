@@ -146,6 +146,9 @@ class RemoteBackend:
         self._cache: OrderedDict[str, ResultSet] = OrderedDict()  # least recently used first
         self._totals: dict[FilterState, int] = {}
         self._events: dict[tuple[str, str], dict[str, object]] = {}  # fetched by ID
+        # The filter last shown: an event known only by its ID (a console result row) is
+        # looked up within its time range.
+        self.last_filters: FilterState | None = None
         self._lock = threading.Lock()
         self.capabilities = Capabilities(
             local=False,
@@ -202,6 +205,7 @@ class RemoteBackend:
     def facets(
         self, keys: Sequence[str], filters: FilterState
     ) -> dict[str, list[tuple[FacetValue, int]]]:
+        self.last_filters = filters
         result = self.run(self.sql.facets_sql(keys, filters))
         result.fetch_all()
         total, out = facet_rows(keys, result.rows)
@@ -217,6 +221,7 @@ class RemoteBackend:
         sort_column: str = "eventTime",
         descending: bool = True,
     ) -> list[PageRow]:
+        self.last_filters = filters
         sql = self.sql.page_sql(filters, sort_column, descending)
         result = self.run(sql)
         result.fetch_to(start + count)
@@ -256,7 +261,7 @@ class RemoteBackend:
         if full is None:  # the page's result has left the cache: fetch the event by ID
             if not event_id:
                 return None
-            result = self.run(self.sql.event_sql(event_id, event_time or None))
+            result = self.run(self.sql.event_sql(event_id, event_time or None, self.last_filters))
             if not result.rows:
                 return None
             full = dict(zip(result.columns, result.rows[0], strict=True))

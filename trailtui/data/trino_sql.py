@@ -549,14 +549,21 @@ class SqlBuilder:
             f"ORDER BY eventtime ASC NULLS LAST, eventid ASC NULLS LAST{lim}"
         )
 
-    def event_sql(self, event_id: str, event_time: str | None) -> str:
-        """One event by ID; its time pins the partition to read (one or two days)."""
+    def event_sql(
+        self, event_id: str, event_time: str | None, within: FilterState | None = None
+    ) -> str:
+        """One event by ID; its time pins the partition to read (one or two days), else the
+        time range of `within` (the filter on screen) does."""
         from trailtui.data.filters import Chip
 
         state = FilterState()
         when = _parse_time(event_time)
         if when is not None:
             state = state.add(Chip.time(when, when + timedelta(seconds=1)))
+        elif within is not None:
+            start, end = time_range(within)
+            if start is not None or end is not None:
+                state = state.add(Chip.time(start, end))
         full = [expr for _, expr in event_columns(self.info)]
         parts = _where(self.info, state)
         parts.append(f"eventid = {sql_literal(event_id)}")

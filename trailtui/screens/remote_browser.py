@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,17 +30,20 @@ from trailtui.data.backend import (
     PAGE_COLUMNS,
     Backend,
     BackendError,
+    ConsoleResult,
     EventDetail,
     PageRow,
     QueryCancelled,
     QueryStatus,
 )
-from trailtui.data.filters import Chip, FacetValue, FilterState
+from trailtui.data.filters import COLUMNS, Chip, FacetValue, FilterState
+from trailtui.data.queries import QueryResult, ResultSource
 from trailtui.data.trino_sql import parse_event_time
 from trailtui.sanitize import safe_text
 from trailtui.widgets.event_table import Column, EventTable, ListRowSource
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import FilterBar
+from trailtui.widgets.sql_console import SqlConsole
 
 PANEL_FACETS = ("actor", "eventSource", "sourceIPAddress", "eventName", "awsRegion", "errorCode",
                 "identity_type", "account_id", "userAgent")  # fmt: skip
@@ -93,6 +96,7 @@ class RemoteBrowserScreen(Screen[None]):
         Binding("y", "copy", "Copy JSON", id="trailtui.remote.copy"),
         Binding("T", "time_range", "Time range", id="trailtui.remote.time"),
         Binding("p", "pull", "Pull down", id="trailtui.remote.pull"),
+        Binding("colon", "console", "SQL", id="trailtui.remote.console"),
         Binding("s", "sort", "Sort", show=False, id="trailtui.remote.sort"),
         Binding("S", "sort_reverse", "Sort reverse", show=False, id="trailtui.remote.sort_rev"),
         Binding("escape", "escape", "Stop query", id="trailtui.remote.escape"),
@@ -110,6 +114,7 @@ class RemoteBrowserScreen(Screen[None]):
         self.page_complete = False
         self.queries: dict[str, QueryStatus] = {}
         self.pulling = False
+        self._confirmed_sql: str | None = None  # console SQL the user chose to send anyway
 
     def compose(self) -> ComposeResult:
         yield FilterBar(id="filters")
@@ -119,6 +124,7 @@ class RemoteBrowserScreen(Screen[None]):
                     yield FacetPanel(key, _TITLES.get(key, key), id=f"facet-{key}")
             with Vertical(id="right"):
                 yield EventTable(id="events", empty_message="querying…")
+                yield SqlConsole(id="console")
         yield Input(placeholder="search the whole event text (enter adds a filter, escape "
                     "cancels)", id="search")  # fmt: skip
         yield Static(id="status")
@@ -330,6 +336,11 @@ class RemoteBrowserScreen(Screen[None]):
         self.refresh_all()
 
     def action_escape(self) -> None:
+        console = self.query_one(SqlConsole)
+        if console.display and console.has_focus_within:
+            console.display = False
+            self.query_one("#events", EventTable).focus()
+            return
         box = self.query_one("#search", Input)
         if box.display:
             box.display = False
@@ -387,8 +398,9 @@ class RemoteBrowserScreen(Screen[None]):
         row = dict(detail.fields)
         row["eventTime"] = parse_event_time(row.get("eventTime"))
         table = self.query_one("#events", EventTable)
-        shown = table.row_values(table.cursor_row) or {}
-        row["actor"] = shown.get("actor")
+        shown = table.row_values(table.cursor_row) if table.row_count else None
+        same = shown is not None and shown.get("_event_id") == row.get("eventID")
+        row["actor"] = shown.get("actor") if shown is not None and same else None
         ui = row.get("userIdentity")
         row["access_key"] = ui.get("accessKeyId") if isinstance(ui, dict) else None
 
@@ -440,3 +452,82 @@ class RemoteBrowserScreen(Screen[None]):
         if store is None:  # pragma: no cover - RemoteApp always has one
             return
         self.app.push_screen(BrowserScreen(store, [path]))
+
+    # -- the SQL console: the user's Athena/Trino SQL, sent as is ----------------------------
+
+    def action_console(self) -> None:
+        console = self.query_one(SqlConsole)
+        console.display = True
+        console.editor.focus()
+
+    @on(SqlConsole.RunRequested)
+    def _on_console_run(self, message: SqlConsole.RunRequested) -> None:
+        console = self.query_one(SqlConsole)
+        console.show_running()
+        self._run_console(message.sql, message.sql == self._confirmed_sql)
+
+    @on(SqlConsole.CancelRequested)
+    def _on_console_cancel(self) -> None:
+        self.backend.cancel()
+
+    @work(thread=True, group="remote-console", exclusive=True, exit_on_error=False)
+    def _run_console(self, sql: str, confirmed: bool) -> None:
+        try:
+            result = self.backend.console(sql, confirmed=confirmed)
+        except QueryCancelled:
+            self.app.call_from_thread(self.query_one(SqlConsole).show_cancelled)
+            return
+        except (BackendError, ValueError) as exc:
+            self.app.call_from_thread(self.query_one(SqlConsole).show_error, str(exc))
+            return
+        self.app.call_from_thread(self._console_done, sql, result)
+
+    def _console_done(self, sql: str, result: ConsoleResult) -> None:
+        console = self.query_one(SqlConsole)
+        if result.warnings and result.status.state == "queued":  # asked, not sent
+            self._confirmed_sql = sql
+            console.show_error(f"{result.warnings[0]}\nctrl+r again sends it anyway")
+            return
+        self._confirmed_sql = None
+        columns = tuple(result.columns)
+        rows = [tuple(r) for r in result.rows]
+        types = tuple(
+            "BIGINT" if rows and all(str(r[i]).isdigit() for r in rows)
+            else "VARCHAR"
+            for i in range(len(columns))
+        )  # fmt: skip
+        shown = QueryResult(
+            sql=sql,
+            table="remote" if columns else None,
+            columns=columns,
+            types=types,
+            row_count=len(rows),
+            elapsed_ms=float(result.status.elapsed_ms),
+            message="OK",
+        )
+        source = ListRowSource(columns, rows) if columns else None
+        console.show_result(shown, cast(ResultSource | None, source))
+        if result.truncated:
+            console.show_message(f"{shown.status} · first {len(rows):,} rows")
+
+    @on(SqlConsole.OpenEvent)
+    def _on_console_event(self, message: SqlConsole.OpenEvent) -> None:
+        if not message.event_id:
+            return
+        row = {k.lower(): v for k, v in message.row.items()}
+        when = row.get("eventtime")
+        self._open_event((message.event_id, when if isinstance(when, str) else ""), copy=False)
+
+    @on(SqlConsole.FilterTo)
+    def _on_console_filter(self, message: SqlConsole.FilterTo) -> None:
+        field = message.field
+        key = next((k for k in COLUMNS if field and k.lower() == field.lower()), None)
+        if key is None:
+            self.notify(safe_text(f"{message.column} cannot filter the table"), markup=False)
+            return
+        try:
+            chip = Chip.include(key, message.value)  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            self.notify(safe_text(str(exc)), severity="warning", markup=False)
+            return
+        self.set_filters(self.filters.add(chip))
