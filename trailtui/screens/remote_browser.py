@@ -502,6 +502,10 @@ class RemoteBrowserScreen(Screen[None]):
             columns=columns,
             types=types,
             row_count=len(rows),
+            widths=tuple(
+                min(60, max([len(c)] + [len(str(r[i])) for r in rows[:200] if r[i] is not None]))
+                for i, c in enumerate(columns)
+            ),
             elapsed_ms=float(result.status.elapsed_ms),
             message="OK",
         )
