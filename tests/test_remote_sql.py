@@ -381,3 +381,9 @@ def test_open_ended_range_reads_up_to_today() -> None:
     assert pred.startswith("\"timestamp\" BETWEEN '2024/05/01' AND '")
     with pytest.raises(NeedsTimeRange):
         partition_predicates(info, FilterState((Chip.time(None, datetime(2024, 5, 1)),)))
+
+
+def test_both_backends_share_the_page_layout() -> None:
+    from trailtui.data.backend import PAGE_COLUMNS
+
+    assert views.DISPLAY_COLUMNS == PAGE_COLUMNS

@@ -27,6 +27,7 @@ from typing import Any, Final
 from trailtui.data import schema
 from trailtui.data.athena import Engine, ResultSet
 from trailtui.data.backend import (
+    PAGE_COLUMNS,
     BackendError,
     Capabilities,
     ConsoleResult,
@@ -40,7 +41,6 @@ from trailtui.data.backend import (
 from trailtui.data.filters import FacetValue, FilterState
 from trailtui.data.trino_sql import (
     EVENT_FIELDS,
-    PAGE_COLUMNS,
     PAGE_LIMIT,
     SqlBuilder,
     TableInfo,

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 
-from trailtui.data.filters import COLUMNS, FacetValue, FilterState, sql_literal
+from trailtui.data.backend import PAGE_COLUMNS
+from trailtui.data.filters import COLUMNS, Chip, FacetValue, FilterState, sql_literal
 
 PartitionKind = Literal["timestamp", "ymd", "none"]
 
@@ -69,7 +70,7 @@ _PAGE_EXPRS: Final[tuple[tuple[str, str], ...]] = (
     ("account_id", COLUMNS["account_id"].athena),
     ("readOnly", "readonly"),
 )
-PAGE_COLUMNS: Final[tuple[str, ...]] = tuple(name for name, _ in _PAGE_EXPRS)
+assert tuple(name for name, _ in _PAGE_EXPRS) == PAGE_COLUMNS  # the backend's page layout
 
 
 class SqlError(ValueError):
@@ -431,8 +432,6 @@ def _where(info: TableInfo, filters: FilterState, *, require_range: bool = True)
     parts += [c.athena_sql() for c in filters if c.kind not in ("time", "around")]
     start, end = time_range(filters)
     if start is not None or end is not None:
-        from trailtui.data.filters import Chip
-
         parts.append(Chip.time(start, end).athena_sql())
     return parts
 
@@ -554,8 +553,6 @@ class SqlBuilder:
     ) -> str:
         """One event by ID; its time pins the partition to read (one or two days), else the
         time range of `within` (the filter on screen) does."""
-        from trailtui.data.filters import Chip
-
         state = FilterState()
         when = _parse_time(event_time)
         if when is not None:
