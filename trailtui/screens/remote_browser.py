@@ -237,7 +237,6 @@ class RemoteBrowserScreen(Screen[None]):
         table = self.query_one("#events", EventTable)
         if not self.rows:
             table.empty_message = "no result · change the filter or the time range (T)"
-            table.reload()
         self._update_status()
 
     # -- status line --------------------------------------------------------------------------
