@@ -387,3 +387,23 @@ def test_both_backends_share_the_page_layout() -> None:
     from trailtui.data.backend import PAGE_COLUMNS
 
     assert views.DISPLAY_COLUMNS == PAGE_COLUMNS
+
+
+def test_duckdb_backend_keeps_a_few_views(tmp_path: Path) -> None:
+    from trailtui.data import duckdb_backend
+
+    def view_tables(store: EventStore) -> int:
+        cur = store.cursor()
+        try:
+            sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'view_%'"
+            return int(cur.execute(sql).fetchall()[0][0])
+        finally:
+            cur.close()
+
+    with events_store(RECORDS, tmp_path) as store:
+        backend = DuckDBBackend(store)
+        for sort in views.DISPLAY_COLUMNS:
+            assert backend.page(FilterState(), 0, 3, sort) != []
+        assert view_tables(store) == duckdb_backend.KEPT_VIEWS
+        backend.close()
+        assert view_tables(store) == 0

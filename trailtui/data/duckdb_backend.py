@@ -7,6 +7,7 @@ registered with the store, so `cancel()` interrupts it.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Sequence
@@ -29,6 +30,10 @@ from trailtui.data.queries import RN, drop_result, run_query
 from trailtui.data.store import EventStore
 
 CONSOLE_ROWS = 10_000  # rows a console result hands back through the Protocol
+# View tables are named view_<n>: numbers of our own, process-wide, far from the screen's
+# (which counts from 1), so two users of one store never replace each other's view.
+_GENERATIONS = itertools.count(1_000_000_000)
+KEPT_VIEWS = 4  # materialised views kept for going back (each holds the display columns)
 
 
 class DuckDBBackend:
@@ -43,7 +48,6 @@ class DuckDBBackend:
         self._description = description
         self._lock = threading.Lock()
         self._views: dict[tuple[FilterState, str, bool], views.ViewInfo] = {}
-        self._generation = 0
 
     @property
     def description(self) -> str:
@@ -84,8 +88,7 @@ class DuckDBBackend:
             view = self._views.get(key)
             if view is not None:
                 return view
-            self._generation += 1
-            generation = self._generation
+            generation = next(_GENERATIONS)
         cur = self._cursor()
         try:
             view = views.materialize_view(cur, filters, sort_column, descending, generation)
@@ -94,9 +97,11 @@ class DuckDBBackend:
         finally:
             self._done(cur)
         with self._lock:
-            old = self._views.pop(key, None)
+            stale = [self._views.pop(key)] if key in self._views else []
             self._views[key] = view
-        if old is not None:  # pragma: no cover - two workers built the same view
+            while len(self._views) > KEPT_VIEWS:  # oldest first (dicts keep insertion order)
+                stale.append(self._views.pop(next(iter(self._views))))
+        for old in stale:
             self._drop(old)
         return view
 
@@ -170,3 +175,10 @@ class DuckDBBackend:
 
     def cancel(self) -> None:
         self.store.interrupt_all()
+
+    def close(self) -> None:
+        """Drop the views this backend made (the store stays open: it is the caller's)."""
+        with self._lock:
+            kept, self._views = list(self._views.values()), {}
+        for view in kept:
+            self._drop(view)
