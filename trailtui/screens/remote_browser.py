@@ -38,7 +38,7 @@ from trailtui.data.backend import (
 )
 from trailtui.data.filters import COLUMNS, Chip, FacetValue, FilterState
 from trailtui.data.queries import QueryResult, ResultSource
-from trailtui.data.trino_sql import parse_event_time
+from trailtui.data.trino_sql import FACET_LIMIT, parse_event_time
 from trailtui.sanitize import safe_text
 from trailtui.widgets.event_table import Column, EventTable, ListRowSource
 from trailtui.widgets.facet_panel import FacetPanel
@@ -211,6 +211,8 @@ class RemoteBrowserScreen(Screen[None]):
             for key, counts in message.counts.items():
                 for panel in self.query(f"#facet-{key}").results(FacetPanel):
                     panel.counts = counts
+                    if len(counts) >= FACET_LIMIT:  # the query returns the most frequent only
+                        panel.border_subtitle = f"top {FACET_LIMIT:,} values"
         self._update_status()
 
     @on(RemotePage)
