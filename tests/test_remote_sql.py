@@ -20,6 +20,7 @@ from trailtui.data.backend import Backend
 from trailtui.data.duckdb_backend import DuckDBBackend
 from trailtui.data.filters import Chip, FilterState
 from trailtui.data.remote import RemoteBackend, compose_event
+from trailtui.data.service import DataService
 from trailtui.data.store import EventStore
 from trailtui.data.trino_sql import (
     NeedsTimeRange,
@@ -213,7 +214,7 @@ def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EventSto
 
 
 def _compare(store: EventStore, state: FilterState, *, facets: bool = True) -> RemoteBackend:
-    local: Backend = DuckDBBackend(store)
+    local: Backend = DuckDBBackend(DataService(store))
     engine = LocalEngine(store)
     remote = RemoteBackend(engine, local_table(store))
     assert isinstance(remote, Backend)
@@ -284,7 +285,7 @@ def test_pull_down_loads_the_same_events(fixture_store: EventStore, tmp_path: Pa
     remote = RemoteBackend(LocalEngine(fixture_store, page=100), local_table(fixture_store))
     state = _states()["exclude + null"]
     pulled = remote.pull(state, tmp_path / "pulls")
-    want = DuckDBBackend(fixture_store).count(state)
+    want = DuckDBBackend(DataService(fixture_store)).count(state)
     assert pulled.events == want and not pulled.truncated
     lines = pulled.path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == want and all(json.loads(x)["eventID"] for x in lines)
@@ -292,11 +293,11 @@ def test_pull_down_loads_the_same_events(fixture_store: EventStore, tmp_path: Pa
     local = EventStore(cache=False)
     try:
         local.load([str(pulled.path)])
-        mine = DuckDBBackend(local)
+        mine = DuckDBBackend(DataService(local))
         # Everything the screen shows is the same after the pull-down, without the filter.
         assert mine.count(FilterState()) == want
         got = mine.facets(views.FACET_KEYS, FilterState())
-        exp_ = DuckDBBackend(fixture_store).facets(views.FACET_KEYS, state)
+        exp_ = DuckDBBackend(DataService(fixture_store)).facets(views.FACET_KEYS, state)
         for key in views.FACET_KEYS:
             assert got[key] == exp_[key], key
     finally:
@@ -401,7 +402,7 @@ def test_duckdb_backend_keeps_a_few_views(tmp_path: Path) -> None:
             cur.close()
 
     with events_store(RECORDS, tmp_path) as store:
-        backend = DuckDBBackend(store)
+        backend = DuckDBBackend(DataService(store))
         for sort in views.DISPLAY_COLUMNS:
             assert backend.page(FilterState(), 0, 3, sort) != []
         assert view_tables(store) == duckdb_backend.KEPT_VIEWS

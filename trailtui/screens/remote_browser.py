@@ -40,10 +40,11 @@ from trailtui.data.filters import COLUMNS, Chip, FacetValue, FilterState
 from trailtui.data.queries import QueryResult, ResultSource
 from trailtui.data.trino_sql import FACET_LIMIT, parse_event_time
 from trailtui.sanitize import safe_text
-from trailtui.widgets.event_table import Column, EventTable, ListRowSource
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import FilterBar
 from trailtui.widgets.sql_console import SqlConsole
+from trailtui.widgets.virtual_table import Column, ListRowSource
+from trailtui.widgets.virtual_table import VirtualTable as EventTable
 
 PANEL_FACETS = ("actor", "eventSource", "sourceIPAddress", "eventName", "awsRegion", "errorCode",
                 "identity_type", "account_id", "userAgent")  # fmt: skip
@@ -95,12 +96,28 @@ class RemoteBrowserScreen(Screen[None]):
         Binding("u", "undo", "Undo filter", id="trailtui.remote.undo"),
         Binding("y", "copy", "Copy JSON", id="trailtui.remote.copy"),
         Binding("T", "time_range", "Time range", id="trailtui.remote.time"),
-        Binding("p", "pull", "Pull down", id="trailtui.remote.pull"),
+        Binding(
+            "p",
+            "pull",
+            "Pull down",
+            id="trailtui.remote.pull",
+            tooltip="pull the filter's events down into the local store and open them",
+        ),
         Binding("colon", "console", "SQL", id="trailtui.remote.console"),
         Binding("s", "sort", "Sort", show=False, id="trailtui.remote.sort"),
         Binding("S", "sort_reverse", "Sort reverse", show=False, id="trailtui.remote.sort_rev"),
-        Binding("escape", "escape", "Stop query", id="trailtui.remote.escape"),
+        Binding(
+            "escape",
+            "escape",
+            "Stop query",
+            id="trailtui.remote.escape",
+            tooltip="stop the running queries (StopQueryExecution)",
+        ),
     ]
+    # The keys that differ from the file browser's, for the help and README's key table.
+    OWN_KEYS: ClassVar[frozenset[str]] = frozenset(
+        {"trailtui.remote.pull", "trailtui.remote.escape"}
+    )
 
     def __init__(self, backend: Backend, filters: FilterState) -> None:
         super().__init__()
@@ -452,7 +469,8 @@ class RemoteBrowserScreen(Screen[None]):
         store = getattr(self.app, "store", None)
         if store is None:  # pragma: no cover - RemoteApp always has one
             return
-        self.app.push_screen(BrowserScreen(store, [path]))
+        data = getattr(self.app, "data", None)  # the app's one door to its local store
+        self.app.push_screen(BrowserScreen(store, [path], data=data))
 
     # -- the SQL console: the user's Athena/Trino SQL, sent as is ----------------------------
 
