@@ -37,7 +37,7 @@ from trailtui.data.backend import (
     QueryStatus,
 )
 from trailtui.data.filters import COLUMNS, Chip, FacetValue, FilterState
-from trailtui.data.queries import QueryResult, ResultSource
+from trailtui.data.results import QueryResult, ResultSource
 from trailtui.data.trino_sql import FACET_LIMIT, parse_event_time
 from trailtui.sanitize import safe_text
 from trailtui.widgets.facet_panel import FacetPanel
