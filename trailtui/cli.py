@@ -61,8 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--local-time", action="store_true",
                    help="show times in the local time zone (default: UTC, as CloudTrail)")
     p.add_argument("--version", action="store_true", help="print the version and exit")
+    from trailtui import remote_cli  # Athena/Trino options (no boto3 or Textual imported)
     from trailtui.findings_cli import add_arguments
 
+    remote_cli.add_arguments(p)
     add_arguments(p)
     return p
 
@@ -79,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"trailtui {__version__}")
         return 0
+    if remote_cli_wanted(args):
+        from trailtui import remote_cli
+
+        return remote_cli.main(args)
     paths: list[str] = list(args.paths)
     if args.demo:
         paths.append(str(demo_path()))
@@ -98,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                             args.exclusions))
     app.run()
     return app.return_code or 0
+
+
+def remote_cli_wanted(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "athena", None) or getattr(args, "trino", None))
 
 
 def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
