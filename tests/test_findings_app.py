@@ -12,8 +12,8 @@ from trailtui.pilot import settle
 from trailtui.screens.browser import BrowserScreen
 from trailtui.screens.detail import DetailScreen
 from trailtui.screens.findings import FindingsOptions
-from trailtui.widgets.virtual_table import VirtualTable
 from trailtui.widgets.findings_panel import FindingsPanel
+from trailtui.widgets.virtual_table import VirtualTable
 
 SIZE = (160, 48)
 LEVELS = ("informational", "low", "medium", "high", "critical")
