@@ -16,7 +16,7 @@ from trailtui.cli import build_parser, headless
 from trailtui.data import ingest, scan
 from trailtui.data.service import DataService
 from trailtui.data.store import EventStore, LoadProgress
-from trailtui.data.timerange import TimeRange, iso, make_range, parse_time, prune
+from trailtui.data.timerange import TimeRange, from_args, iso, make_range, parse_time, prune
 from trailtui.widgets.status_line import Status, render_status
 
 ORG = "o-abc123def4"
@@ -276,6 +276,8 @@ def test_relative_and_absolute_bounds() -> None:
     assert make_range("30m", None, now=now) == TimeRange(now - 1800, None, True)
     assert make_range("2026-03-01", "2026-03-02T00:00:00+01:00", now=now) == TimeRange(
         parse_time("2026-03-01"), parse_time("2026-03-01T23:00:00Z"), False)
+    assert make_range(None, "2026-03-02", now=now) == TimeRange(  # a bare date: the whole day
+        None, parse_time("2026-03-02T23:59:59Z"), False)
     assert make_range(None, None) is None
     with pytest.raises(ValueError, match="empty"):
         make_range("2026-03-02", "2026-03-01")
@@ -284,10 +286,15 @@ def test_relative_and_absolute_bounds() -> None:
 
 
 def test_from_and_to_are_aliases_defined_once_in_the_parser() -> None:
-    args = build_parser().parse_args(["x", "--from", "2026-03-01", "--to", "2026-03-02"])
-    assert (args.since, args.until) == ("2026-03-01", "2026-03-02")
+    now = parse_time("2026-03-10T12:00:00Z")
+    a = from_args(build_parser().parse_args(["x", "--from", "2026-03-01", "--to", "2026-03-02"]))
+    b = from_args(build_parser().parse_args(["x", "--since", "2026-03-01", "--until",
+                                             "2026-03-02"]))
+    assert a == b == TimeRange(parse_time("2026-03-01"), parse_time("2026-03-02T23:59:59Z"))
     args = build_parser().parse_args(["x", "--since", "7d"])
-    assert (args.since, args.until) == ("7d", None)
+    assert make_range(args.since, args.to, now=now) == TimeRange(now - 7 * 86400, None, True)
+    with pytest.raises(ValueError, match="not both"):
+        from_args(build_parser().parse_args(["x", "--since", "7d", "--from", "2026-03-01"]))
 
 
 def test_a_day_folder_is_kept_with_a_day_of_margin() -> None:

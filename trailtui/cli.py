@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sql", metavar="QUERY",
                    help="run QUERY over the loaded events, print the result and exit")
     p.add_argument("--format", choices=FORMATS, default="table",
-                   help="output of --sql: table (default), csv, json (one array) or jsonl")
+                   help="output of --sql and --findings: table (default), csv, json (one "
+                   "array) or jsonl")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the cache of loaded files")
     p.add_argument("--demo", action="store_true",
@@ -62,7 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--local-time", action="store_true",
                    help="show times in the local time zone (default: UTC, as CloudTrail)")
     p.add_argument("--version", action="store_true", help="print the version and exit")
-    timerange.add_arguments(p)  # --since/--until (--from/--to): loading and every backend
+    from trailtui import remote_cli  # Athena/Trino options (no boto3 or Textual imported)
+    from trailtui.findings_cli import add_arguments
+
+    timerange.add_arguments(p)  # --since/--from/--until/--to: for files and for Athena/Trino
+    remote_cli.add_arguments(p)
+    add_arguments(p)
     return p
 
 
@@ -74,27 +80,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fetch_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        time_range = timerange.from_args(args)
-    except ValueError as exc:
-        parser.error(str(exc))
     if args.version:
         from trailtui import __version__
 
         print(f"trailtui {__version__}")
         return 0
+    if remote_cli_wanted(args):
+        from trailtui import remote_cli
+
+        return remote_cli.main(args)  # reads the same --since/--from/--to its own way
+    try:
+        time_range = timerange.from_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     paths: list[str] = list(args.paths)
     if args.demo:
         paths.append(str(demo_path()))
     if args.sql is not None:
         return headless(paths, args.sql, args.format, cache=not args.no_cache,
                         time_range=time_range)
+    if args.findings:
+        from trailtui.findings_cli import headless_findings
+
+        return headless_findings(paths, args.format, rules=args.rules,
+                                 pack=not args.no_rule_pack, exclusions=args.exclusions,
+                                 cache=not args.no_cache)
     from trailtui.app import TrailApp  # the UI is imported only when it is used
+    from trailtui.screens.findings import FindingsOptions
 
     app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time,
+                   findings=FindingsOptions(tuple(args.rules), not args.no_rule_pack,
+                                            args.exclusions),
                    time_range=time_range)
     app.run()
     return app.return_code or 0
+
+
+def remote_cli_wanted(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "athena", None) or getattr(args, "trino", None))
 
 
 def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,

@@ -116,33 +116,46 @@ def _naive(ts: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, dt.UTC).replace(tzinfo=None)
 
 
+_BARE_DATE = re.compile(r"\s*\d{4}-?\d{2}-?\d{2}\s*")
+
+
 def make_range(since: str | None, until: str | None, now: int | None = None) -> TimeRange | None:
     """The range from `--since/--until` texts; None when neither is given. ValueError says
-    what is wrong with a bound."""
+    what is wrong with a bound. A bare date as the end takes that whole day (as --to does for
+    Athena): `--since 2026-03-01 --until 2026-03-02` is two days."""
     if not since and not until:
         return None
     now = int(time.time()) if now is None else now
     start = parse_point(since, now) if since else None
     end = parse_point(until, now) if until else None
+    if until and end is not None and _BARE_DATE.fullmatch(until):
+        end += DAY - 1
     relative = any(t and _DURATION.match(t) for t in (since, until))
     return TimeRange(start, end, relative)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `--since/--until` flags, defined once for loading and for every backend."""
-    when = parser.add_argument_group("time range (both ends inclusive, UTC unless an offset "
-                                     "is given)")
-    when.add_argument("--since", "--from", dest="since", metavar="TIME",
-                      help="only events at or after TIME: ISO (2026-01-31, "
-                      "2026-01-31T12:00Z) or a duration ago (7d, 12h, 30m); an S3 tree's day "
-                      "folders outside the range are not opened")
-    when.add_argument("--until", "--to", dest="until", metavar="TIME",
-                      help="only events at or before TIME (same forms as --since)")
+    """`--since/--from` and `--until/--to`, defined once for files and for Athena/Trino
+    (`remote_cli.time_chip` reads the same `since`, `from_`, `to`)."""
+    when = parser.add_argument_group(
+        "time range", "both ends inclusive, UTC unless an offset is given; a bare date as the "
+        "end takes that whole day")
+    when.add_argument("--since", metavar="TIME",
+                      help="events at or after TIME: ISO (2026-01-31, 2026-01-31T12:00Z) or a "
+                      "duration ago (7d, 12h, 30m); an S3 tree's day folders outside the range "
+                      "are never opened. With --athena/--trino: a duration (default 1d)")
+    when.add_argument("--from", dest="from_", metavar="TIME",
+                      help="the same as --since (with --athena/--trino: the range start)")
+    when.add_argument("--until", "--to", dest="to", metavar="TIME",
+                      help="events at or before TIME (same forms as --since)")
 
 
 def from_args(args: argparse.Namespace) -> TimeRange | None:
     """The parsed range of `add_arguments`' flags (ValueError: a usable message)."""
-    return make_range(getattr(args, "since", None), getattr(args, "until", None))
+    since, from_ = getattr(args, "since", None), getattr(args, "from_", None)
+    if since and from_:
+        raise ValueError("give --since or --from, not both (they are the same)")
+    return make_range(since or from_, getattr(args, "to", None))
 
 
 # --- pruning an S3 tree ---------------------------------------------------------------------
