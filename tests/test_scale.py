@@ -7,6 +7,7 @@ import datetime as dt
 import gzip
 import io
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -329,4 +330,25 @@ def test_the_status_line_names_the_range(tree: Path) -> None:
         assert note in str(render_status(Status(shown=1, total=1, time_range=note)))
     finally:
         data.close()
+        store.close()
+
+
+def test_a_tree_load_cancelled_while_reading_ahead_keeps_only_whole_chunks(
+        tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan, "FIRST_FLUSH_SECONDS", 0.0)  # a chunk every few files
+    cancel = threading.Event()
+
+    def progress(p: LoadProgress) -> None:
+        if p.phase == "ready" and p.events:
+            cancel.set()  # escape once the first rows are on screen
+
+    store = EventStore(cache=False)
+    try:
+        report = store.load([str(tree)], progress=progress, cancel=cancel, first_screen=True)
+        assert report.cancelled
+        n = store.event_count()
+        assert 0 < n < len(independent(tree))
+        assert n == sum(f.added for f in report.files) == report.events_added
+        assert loaded_ids(store) <= independent(tree)
+    finally:
         store.close()

@@ -73,13 +73,14 @@ def read_ahead(files: Sequence[Path], sizes: Sequence[int], *,
                threads: int | None = None) -> Generator[Read, None, None]:
     """Each file read by `ingest.read_file`, in order, with later files read in parallel.
 
-    `threads` 0 (or one file) reads in the caller's thread, as before; n >= 1 reads in n
+    `threads` 0 (or a few files) reads in the caller's thread, as before; n >= 1 reads in n
     background threads, so reading overlaps DuckDB parsing the previous chunk (which runs
     without the GIL). Closing the iterator (a cancel, an error) drops what was read ahead and
     waits for nothing.
     """
     n = workers() if threads is None else threads
-    if n <= 0 or len(files) <= 1:
+    if n <= 0 or len(files) <= FEW_FILES:  # a few downloads: one at a time, as measured
+        # (reading the next 330 MB file ahead would hold two in memory at once)
         for path, size in zip(files, sizes, strict=True):
             yield _read(path, size)
         return

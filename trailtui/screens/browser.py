@@ -41,6 +41,7 @@ from trailtui.data.store import EventStore, LoadProgress
 from trailtui.messages import FacetsReady, LoadFinished, LoadProgressed, ViewReady, WorkFailed
 from trailtui.sanitize import safe_text
 from trailtui.screens.findings import FindingsOptions, FindingsReady, start_findings
+from trailtui.screens.repaint import PairedPaint
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import FilterBar
 from trailtui.widgets.findings_panel import FindingsPanel
@@ -144,6 +145,9 @@ class BrowserScreen(Screen[None]):
         self._widths: dict[str, int] = {}
         self._focused_once = False
         self._last_live_refresh = 0.0
+        # One repaint per filter change: the view waits (briefly) for its facets.
+        self._paint = PairedPaint(self, lambda: self.generation, self._show_view,
+                                  self._show_facets)
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -351,8 +355,7 @@ class BrowserScreen(Screen[None]):
 
     @on(ViewReady)
     def _on_view(self, message: ViewReady) -> None:
-        with self.app.batch_update():
-            self._show_view(message)
+        self._paint.view(message, hold=self.view is not None and not self.is_loading)
 
     def _show_view(self, message: ViewReady) -> None:
         if message.generation != self.generation or not self.is_mounted:
@@ -395,12 +398,14 @@ class BrowserScreen(Screen[None]):
 
     @on(FacetsReady)
     def _on_facets(self, message: FacetsReady) -> None:
+        self._paint.facets(message)  # with its view, in one batch (nine panels, one repaint)
+
+    def _show_facets(self, message: FacetsReady) -> None:
         if message.generation != self.generation:
             return
-        with self.app.batch_update():  # nine panels, one repaint
-            for key, counts in message.counts.items():
-                for panel in self.query(f"#facet-{key}").results(FacetPanel):
-                    panel.counts = counts
+        for key, counts in message.counts.items():
+            for panel in self.query(f"#facet-{key}").results(FacetPanel):
+                panel.counts = counts
 
     @on(Worker.StateChanged)
     def _on_worker_state(self, event: Worker.StateChanged) -> None:
@@ -420,6 +425,7 @@ class BrowserScreen(Screen[None]):
 
     @on(WorkFailed)
     def _on_failed(self, message: WorkFailed) -> None:
+        self._paint.release()  # a view held for facets that will not come shows now
         self.notify(safe_text(message.error), title=f"{message.what} failed", severity="error",
                     markup=False, timeout=10)
 
