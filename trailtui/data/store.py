@@ -28,7 +28,7 @@ from typing import Any, Final
 
 import duckdb
 
-from trailtui.data import ingest, schema
+from trailtui.data import ingest, investigate, schema
 
 CACHE_FORMAT = 3  # bump when the table layout changes: old caches are then ignored
 
@@ -180,6 +180,7 @@ class EventStore:
         """The names users' existing queries are written against (DuckDB article, Athena, Lake)."""
         for stmt in schema.COMPAT_SQL:
             run(con, stmt)
+        investigate.create_views(con)  # actors, sessions, first_seen (issue 11)
 
     def event_count(self) -> int:
         row = run(self.con, "SELECT count(*) FROM events")
