@@ -157,7 +157,7 @@ def test_around_is_what_its_label_says(cur: duckdb.DuckDBPyConnection) -> None:
     chip = Chip.around(T + timedelta(hours=1))
     assert chip.end is not None and chip.start is not None
     assert chip.start == T + timedelta(minutes=45) and chip.end == T + timedelta(minutes=75)
-    assert AROUND_HALF_WIDTH == timedelta(minutes=15)
+    assert timedelta(minutes=15) == AROUND_HALF_WIDTH
     assert chip.label.endswith("±15 min")
     assert n(cur, chip) == 3
     assert n(cur, Chip.around(T + timedelta(minutes=14))) == 12  # every 10:00:xx event
