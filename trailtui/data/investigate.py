@@ -95,7 +95,9 @@ WITH RECURSIVE used AS (
   SELECT
     access_key,
     min(identity_type) AS identity_type,
-    min(account_id) AS account_id,
+    -- The role's own account (a cross-account call is recorded in the callee's account too).
+    min(coalesce("userIdentity".sessionContext.sessionIssuer.accountId,
+                 "userIdentity".accountId, account_id)) AS account_id,
     min("userIdentity".sessionContext.sessionIssuer.userName) AS issuer_name,
     min("userIdentity".sessionContext.sessionIssuer.arn) AS issuer,
     min(CASE WHEN identity_type IN ('AssumedRole', 'FederatedUser')
