@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +50,9 @@ def actor(ui: Any) -> str:
     if kind == "Root":
         return "root"
     if kind == "AssumedRole":
-        return issuer.get("userName") or ui["arn"].split("/")[1]
+        return str(issuer.get("userName") or ui["arn"].split("/")[1])
     if kind == "IAMUser":
-        return ui.get("userName") or ui["arn"].rsplit("/", 1)[-1]
+        return str(ui.get("userName") or ui["arn"].rsplit("/", 1)[-1])
     if kind == "AWSService":
         return str(ui.get("invokedBy") or "AWSService")
     if kind == "FederatedUser":
@@ -120,7 +120,8 @@ def test_actors_view_is_exact(stratus_grycap: tuple[EventStore, list[dict[str, A
 def test_first_seen_view_is_exact(
         stratus_grycap: tuple[EventStore, list[dict[str, Any]]]) -> None:
     store, recs = stratus_grycap
-    fields = {"actor": lambda r: actor(r.get("userIdentity")),
+    fields: dict[str, Callable[[dict[str, Any]], Any]] = {
+              "actor": lambda r: actor(r.get("userIdentity")),
               "source_ip": lambda r: r.get("sourceIPAddress"),
               "user_agent": lambda r: r.get("userAgent"),
               "api": lambda r: r.get("eventName"),
@@ -166,8 +167,8 @@ def test_sessions_resolved_to_their_issuing_event(samples: Path) -> None:
     with loaded(*(samples / name for name in SESSION_SETS)) as (store, report):
         assert not report.errors
         got = {r["access_key"]: r for r in query(store, "SELECT * FROM sessions")}
-        actor_of = dict(query_pairs(store, "SELECT eventID, any_value(actor) FROM events "
-                                           "GROUP BY eventID"))
+        actor_of = {r["eventID"]: r["actor"] for r in query(
+            store, "SELECT eventID, any_value(actor) AS actor FROM events GROUP BY eventID")}
     assert set(got) == keys
     for key in keys:
         row, grant = got[key], grants.get(key)
@@ -183,10 +184,6 @@ def test_sessions_resolved_to_their_issuing_event(samples: Path) -> None:
     resolved = {k for k in keys if k in grants and used[k]}
     assert {k for k, r in got.items() if r["assume_event_id"] and r["events"]} == resolved
     assert len(resolved) == 6  # Stratus: 4 AssumeRole, 1 GetFederationToken; OTRF: 1
-
-
-def query_pairs(store: EventStore, sql: str) -> list[tuple[Any, Any]]:
-    return [tuple(r.values()) for r in query(store, sql)]  # type: ignore[misc]
 
 
 def test_coverage_is_exact_per_file(samples: Path) -> None:
