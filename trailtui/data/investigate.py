@@ -61,12 +61,30 @@ GROUP BY actor, identity_type, account_id"""
 
 ACTORS_SQL: Final[str] = "CREATE OR REPLACE VIEW actors AS\n" + actors_select()
 
+# The parts of an issuing call's request and response that sessions need: each JSON object is
+# parsed once (one json_extract_string per path would parse it once per path).
+_RESPONSE_SPEC: Final[str] = (
+    '{"credentials":{"accessKeyId":"VARCHAR"},"assumedRoleUser":{"arn":"VARCHAR"},'
+    '"federatedUser":{"arn":"VARCHAR"},"sourceIdentity":"VARCHAR"}'
+)
+_REQUEST_SPEC: Final[str] = '{"roleArn":"VARCHAR","roleSessionName":"VARCHAR","name":"VARCHAR"}'
+
 # One row per credential issued by an AssumeRole*/Get*Token/SSO call (the first such event
 # when a download holds it twice).
 CREDENTIAL_GRANTS_SQL: Final[str] = f"""CREATE OR REPLACE VIEW credential_grants AS
-SELECT * FROM (
+SELECT
+  resp.credentials.accessKeyId AS issued_key,
+  assume_event_id, assume_api, created, assumed_by, assumed_by_type, assumed_by_key,
+  source_ip, assumed_in_account,
+  req.roleArn AS role_arn,
+  coalesce(req.roleSessionName, req.name) AS requested_name,
+  resp.assumedRoleUser.arn AS assumed_arn,
+  resp.federatedUser.arn AS federated_arn,
+  resp.sourceIdentity AS granted_source_identity
+FROM (
   SELECT
-    json_extract_string(responseElements, '$.credentials.accessKeyId') AS issued_key,
+    json_transform(responseElements, '{_RESPONSE_SPEC}') AS resp,
+    json_transform(requestParameters, '{_REQUEST_SPEC}') AS req,
     eventID AS assume_event_id,
     eventName AS assume_api,
     eventTime AS created,
@@ -74,17 +92,11 @@ SELECT * FROM (
     identity_type AS assumed_by_type,
     access_key AS assumed_by_key,
     sourceIPAddress AS source_ip,
-    account_id AS assumed_in_account,
-    json_extract_string(requestParameters, '$.roleArn') AS role_arn,
-    coalesce(json_extract_string(requestParameters, '$.roleSessionName'),
-             json_extract_string(requestParameters, '$.name')) AS requested_name,
-    json_extract_string(responseElements, '$.assumedRoleUser.arn') AS assumed_arn,
-    json_extract_string(responseElements, '$.federatedUser.arn') AS federated_arn,
-    json_extract_string(responseElements, '$.sourceIdentity') AS granted_source_identity
+    account_id AS assumed_in_account
   FROM events
-  WHERE eventName IN ({_ISSUING_LIST})
+  WHERE eventName IN ({_ISSUING_LIST}) AND errorCode IS NULL
 ) g
-WHERE issued_key IS NOT NULL AND issued_key <> ''
+WHERE coalesce(resp.credentials.accessKeyId, '') <> ''
 QUALIFY row_number() OVER (PARTITION BY issued_key ORDER BY created, assume_event_id) = 1"""
 
 # One row per temporary credential (ASIA... key) used or issued in the data: who it is, who
@@ -100,8 +112,6 @@ WITH RECURSIVE used AS (
                  "userIdentity".accountId, account_id)) AS account_id,
     min("userIdentity".sessionContext.sessionIssuer.userName) AS issuer_name,
     min("userIdentity".sessionContext.sessionIssuer.arn) AS issuer,
-    min(CASE WHEN identity_type IN ('AssumedRole', 'FederatedUser')
-             THEN regexp_extract("userIdentity".arn, '[^/]+$') END) AS used_session_name,
     min("userIdentity".arn) AS session_arn,
     min("userIdentity".sessionContext.sourceIdentity) AS used_source_identity,
     bool_or("userIdentity".sessionContext.attributes.mfaAuthenticated = 'true') AS mfa,
@@ -110,7 +120,6 @@ WITH RECURSIVE used AS (
     count(*) AS events,
     count(errorCode) AS failed,
     count(DISTINCT eventName) AS apis,
-    count(DISTINCT sourceIPAddress) AS used_from_ips,
     min(actor) AS used_actor
   FROM events
   WHERE access_key LIKE 'ASIA%'
@@ -121,7 +130,8 @@ WITH RECURSIVE used AS (
     coalesce(u.issuer_name, regexp_extract(g.role_arn, '[^/]+$'),
              CASE WHEN g.assume_api IN ('GetSessionToken', 'GetFederationToken')
                   THEN g.assumed_by END, u.used_actor) AS role,
-    coalesce(u.used_session_name, g.requested_name,
+    coalesce(CASE WHEN u.identity_type IN ('AssumedRole', 'FederatedUser')
+                  THEN regexp_extract(u.session_arn, '[^/]+$') END, g.requested_name,
              regexp_extract(coalesce(g.assumed_arn, g.federated_arn), '[^/]+$'))
       AS session_name,
     coalesce(u.issuer, g.role_arn) AS issuer,
@@ -138,38 +148,39 @@ WITH RECURSIVE used AS (
     coalesce(u.events, 0) AS events,
     coalesce(u.failed, 0) AS failed,
     coalesce(u.apis, 0) AS apis,
-    coalesce(u.used_from_ips, 0) AS used_from_ips,
     u.mfa,
-    u.session_arn,
-    -- How the credential shows in a chain: the role (or federated user) and its account.
-    coalesce(CASE WHEN coalesce(u.identity_type, '') = 'FederatedUser'
-                       OR g.assume_api = 'GetFederationToken'
-                  THEN 'federated-user/' || coalesce(u.used_session_name, g.requested_name) END,
-             u.issuer_name, regexp_extract(g.role_arn, '[^/]+$'), g.assumed_by, '?')
-      || coalesce('@' || coalesce(u.account_id,
-                                  regexp_extract(g.role_arn, '^arn:[^:]*:iam::(\\d+):', 1),
-                                  g.assumed_in_account), '') AS node
+    u.session_arn
   FROM used u FULL OUTER JOIN credential_grants g ON g.issued_key = u.access_key
   WHERE coalesce(u.access_key, g.issued_key) LIKE 'ASIA%'
-), walk AS (
-  -- Climb from each credential to the one that obtained it, as long as that is a session too.
-  SELECT access_key, access_key AS top_key, 0 AS depth, node AS path
+), n AS (
+  -- How each credential shows in a chain: its role (or federated user) and account.
+  SELECT *,
+    coalesce(CASE WHEN identity_type = 'FederatedUser' OR assume_api = 'GetFederationToken'
+                  THEN 'federated-user/' || session_name END, role, '?')
+      || coalesce('@' || account_id, '') AS node
   FROM s
+), parent AS (
+  -- Credentials obtained by another credential in the data (a role chaining into the next).
+  SELECT c.access_key, p.access_key AS parent_key, p.node AS parent_node
+  FROM n c JOIN n p ON p.access_key = c.assumed_by_key AND p.access_key <> c.access_key
+), walk AS (
+  SELECT access_key, parent_key AS top_key, 1 AS depth, parent_node AS path FROM parent
   UNION ALL
-  SELECT w.access_key, p.access_key, w.depth + 1, p.node || ' -> ' || w.path
-  FROM walk w
-  JOIN s c ON c.access_key = w.top_key
-  JOIN s p ON p.access_key = c.assumed_by_key AND p.access_key <> c.access_key
+  SELECT w.access_key, p.parent_key, w.depth + 1, p.parent_node || ' -> ' || w.path
+  FROM walk w JOIN parent p ON p.access_key = w.top_key
   WHERE w.depth < 8
 ), deepest AS (
-  SELECT w.access_key, w.depth,
-         coalesce(t.assumed_by, '?') || ' -> ' || w.path AS chain,
-         t.assumed_by AS origin
-  FROM walk w JOIN s t ON t.access_key = w.top_key
-  QUALIFY row_number() OVER (PARTITION BY w.access_key ORDER BY w.depth DESC) = 1
+  SELECT * FROM walk
+  QUALIFY row_number() OVER (PARTITION BY access_key ORDER BY depth DESC) = 1
 )
-SELECT s.* EXCLUDE (node), d.chain, d.depth AS chain_depth, d.origin
-FROM s JOIN deepest d USING (access_key)"""
+SELECT n.* EXCLUDE (node),
+  coalesce(t.assumed_by, n.assumed_by, '?') || ' -> ' || coalesce(d.path || ' -> ', '')
+    || n.node AS chain,
+  coalesce(d.depth, 0) AS chain_depth,
+  coalesce(t.assumed_by, n.assumed_by) AS origin
+FROM n
+LEFT JOIN deepest d ON d.access_key = n.access_key
+LEFT JOIN n t ON t.access_key = d.top_key"""
 
 # Each field of FIRST_SEEN_FIELDS as one GROUPING SET: one scan of `events` for all of them.
 FIRST_SEEN_FIELDS: Final[dict[str, tuple[str, ...]]] = {
@@ -339,11 +350,13 @@ def new_and_rare(
     window: timedelta = timedelta(days=1),
     rare_max: int = 1,
     fields: Sequence[str] | None = None,
+    limit: int = 2000,
 ) -> list[NewValue]:
     """Values first seen in [start, end) and values seen at most `rare_max` times.
 
     Default window: the last `window` (one day) before the newest event, against everything
-    before it. New values come first (newest first), then rare ones (fewest events first).
+    before it. New values come first (newest first), then rare ones (fewest events first), at
+    most `limit` (a million events can hold a hundred thousand one-off access keys).
     """
     chosen = [f for f in (fields or FIRST_SEEN_FIELDS) if f in FIRST_SEEN_FIELDS]
     if start is None:
@@ -359,8 +372,9 @@ def new_and_rare(
            WHERE field IN (SELECT unnest(?::VARCHAR[]))
              AND ((first_seen >= ? AND (? IS NULL OR first_seen < ?)) OR events <= ?)
            ORDER BY new DESC, CASE WHEN new THEN epoch(first_seen) ELSE -events END DESC,
-                    field, value""",
-        [start, end, end, int(rare_max), chosen, start, end, end, int(rare_max)],
+                    field, value
+           LIMIT ?""",
+        [start, end, end, int(rare_max), chosen, start, end, end, int(rare_max), int(limit)],
     ).fetchall()
     return [NewValue(str(f), str(v), tuple(p), fs, ls, int(n), bool(nw), bool(r))
             for f, v, p, fs, ls, n, nw, r in rows]
