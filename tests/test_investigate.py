@@ -334,3 +334,23 @@ def test_hostile_values_in_coverage_text_are_made_safe(tmp_path: Path) -> None:
     assert cov_mod.headless_coverage([str(path)], out=out, err=io.StringIO(), cache=False) == 0
     assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
     assert "[bold]x[/]" in out.getvalue()
+
+
+def test_materialised_views_answer_the_same_and_follow_new_loads(tmp_path: Path) -> None:
+    from _fixtures import write_ndjson
+
+    with events_store(CHAIN[:4], tmp_path) as st:
+        cur = st.cursor()
+        live = {v: sorted(map(str, cur.execute(f"SELECT * FROM {v}").fetchall()))
+                for v in inv.VIEW_NAMES}
+        seconds = inv.materialise(cur)
+        assert set(seconds) == set(inv.VIEW_NAMES)
+        for v in inv.VIEW_NAMES:
+            assert sorted(map(str, cur.execute(f"SELECT * FROM {v}").fetchall())) == live[v]
+        # A second file loads: the views answer for every event again, not the old tables.
+        report = st.load([str(write_ndjson(CHAIN[4:], tmp_path / "more.ndjson"))])
+        assert report.events_added == 4
+        keys = {r[0] for r in cur.execute("SELECT access_key FROM sessions").fetchall()}
+        assert keys == {"ASIAHOPA", "ASIAHOPB", "ASIAHOPC", "ASIAORPHAN"}
+        assert cur.execute("SELECT sum(events) FROM actors").fetchall() == [(8,)]
+        cur.close()

@@ -59,7 +59,7 @@ WHERE {where}
 GROUP BY actor, identity_type, account_id"""
 
 
-ACTORS_SQL: Final[str] = "CREATE OR REPLACE VIEW actors AS\n" + actors_select()
+ACTORS_SQL: Final[str] = "CREATE OR REPLACE VIEW actors_live AS\n" + actors_select()
 
 # The parts of an issuing call's request and response that sessions need: each JSON object is
 # parsed once (one json_extract_string per path would parse it once per path).
@@ -71,7 +71,7 @@ _REQUEST_SPEC: Final[str] = '{"roleArn":"VARCHAR","roleSessionName":"VARCHAR","n
 
 # One row per credential issued by an AssumeRole*/Get*Token/SSO call (the first such event
 # when a download holds it twice).
-CREDENTIAL_GRANTS_SQL: Final[str] = f"""CREATE OR REPLACE VIEW credential_grants AS
+CREDENTIAL_GRANTS_SQL: Final[str] = f"""CREATE OR REPLACE VIEW credential_grants_live AS
 SELECT
   resp.credentials.accessKeyId AS issued_key,
   assume_event_id, assume_api, created, assumed_by, assumed_by_type, assumed_by_key,
@@ -102,7 +102,7 @@ QUALIFY row_number() OVER (PARTITION BY issued_key ORDER BY created, assume_even
 # One row per temporary credential (ASIA... key) used or issued in the data: who it is, who
 # obtained it (by the issuing event), from where, when, what it did, and the chain of roles
 # that led to it (`alice -> RoleA@111111111111 -> RoleB@222222222222`).
-SESSIONS_SQL: Final[str] = """CREATE OR REPLACE VIEW sessions AS
+SESSIONS_SQL: Final[str] = """CREATE OR REPLACE VIEW sessions_live AS
 WITH RECURSIVE used AS (
   SELECT
     access_key,
@@ -212,7 +212,7 @@ def _first_seen_sql() -> str:
         cases.append((name, bits, parts))
     field_case = " ".join(f"WHEN {bits} THEN '{name}'" for name, bits, _p in cases)
     parts_case = " ".join(f"WHEN {bits} THEN {p}" for _n, bits, p in cases)
-    return f"""CREATE OR REPLACE VIEW first_seen AS
+    return f"""CREATE OR REPLACE VIEW first_seen_live AS
 SELECT field, array_to_string(parts, ' · ') AS value, first_seen, last_seen, events, parts
 FROM (
   SELECT
@@ -233,12 +233,46 @@ VIEWS_SQL: Final[tuple[str, ...]] = (
     ACTORS_SQL, CREDENTIAL_GRANTS_SQL, SESSIONS_SQL, FIRST_SEEN_SQL,
 )  # fmt: skip
 VIEW_NAMES: Final[tuple[str, ...]] = ("actors", "credential_grants", "sessions", "first_seen")
+"""In dependency order: `sessions` reads `credential_grants`."""
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Create (or replace) the investigation views; `EventStore` calls this with its own."""
-    for stmt in VIEWS_SQL:
+    """Create (or replace) the investigation views, computed from `events` when read.
+
+    Each name is a view over `<name>_live` (the query itself) until `materialise` points it
+    at a table. `EventStore` calls this when it is created and when a load starts, so what
+    the views answer is never older than the events.
+    """
+    for stmt, name in zip(VIEWS_SQL, VIEW_NAMES, strict=True):
         con.execute(stmt).fetchall()
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_live").fetchall()
+
+
+def materialise(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Compute each view once into a table and point the view at it; seconds per view.
+
+    At a million events `sessions` and `first_seen` hold most of a million rows and take
+    seconds to compute (bench/bench_views.py); the app runs this in a worker after a load so
+    that the screens, the console and scripts then read them in milliseconds. If events were
+    added meanwhile, the views go back to live queries.
+    """
+    import time
+
+    seconds: dict[str, float] = {}
+    try:
+        before = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        for name in VIEW_NAMES:
+            t0 = time.perf_counter()
+            con.execute(f"CREATE OR REPLACE TABLE _inv_{name} AS "
+                        f"SELECT * FROM {name}_live").fetchall()
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS "
+                        f"SELECT * FROM _inv_{name}").fetchall()
+            seconds[name] = time.perf_counter() - t0
+        if con.execute("SELECT count(*) FROM events").fetchall()[0][0] != before:
+            create_views(con)
+    except duckdb.Error:  # interrupted, or a load started: the live views are always right
+        create_views(con)
+    return seconds
 
 
 # -- reading them ----------------------------------------------------------------------------

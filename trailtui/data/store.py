@@ -242,6 +242,7 @@ class EventStore:
             # loop plus an aggregate (lines x files rows): seconds for an S3 tree.
             run(cur, "SET asof_loop_join_threshold = 0")
         self.register(cur)
+        investigate.create_views(cur)  # back to live views: tables built earlier go stale
         done_bytes = 0
 
         def tell(i: int, path: str, phase: str) -> None:

@@ -25,7 +25,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from trailtui import clipboard
-from trailtui.data import queries, views
+from trailtui.data import investigate, queries, views
 from trailtui.data.export import ExportFormat, guess_format
 from trailtui.data.filters import Chip, FilterState
 from trailtui.data.history import History
@@ -190,6 +190,13 @@ class BrowserScreen(Screen[None]):
         self.post_message(LoadFinished(report))
         if report.events_added:
             self.store.compact()
+            cur = self.store.cursor()  # actors, sessions, first_seen: computed once per load
+            self.store.register(cur)
+            try:
+                investigate.materialise(cur)
+            finally:
+                self.store.unregister(cur)
+                cur.close()
         problem = self.store.save_cache()
         if problem:
             self.post_message(WorkFailed("cache", problem))
