@@ -26,9 +26,11 @@ CONSOLE_CAP: Final[int] = 200_000
 # File kinds (ingest's labels) that a console download produces.
 _CONSOLE_KINDS: Final[frozenset[str]] = frozenset({"Records", "JSON array", "console CSV"})
 CSV_KIND: Final[str] = "console CSV"
-# A stretch with no events is a gap when it is longer than this many mean intervals (for
-# events arriving at random, the chance of one such gap is e^-24) and at least MIN_GAP.
+# A stretch with no events is a gap when it is longer than MIN_GAP, than GAP_FACTOR typical
+# (median) intervals between events, and than 1/SPAN_FRACTION of the whole span: an hour
+# without events in a busy account, a day in a quiet one, months in years of data.
 GAP_FACTOR: Final[int] = 24
+SPAN_FRACTION: Final[int] = 100
 MIN_GAP: Final[timedelta] = timedelta(hours=1)
 MAX_GAPS: Final[int] = 10
 
@@ -236,16 +238,20 @@ def coverage(cur: duckdb.DuckDBPyConnection, sources: Sequence[SourceLike] = (),
     cov.accounts = [(a, int(n)) for a, n in cur.execute(
         "SELECT account_id, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()]
     if cov.start is not None and cov.end is not None and cov.events - cov.no_time > 1:
-        timed = cov.events - cov.no_time
-        mean = (cov.end - cov.start) / (timed - 1)
-        threshold = gap if gap is not None else max(MIN_GAP, mean * GAP_FACTOR)
-        cov.gap_threshold = threshold
+        if gap is None:
+            row = cur.execute(
+                """SELECT median(epoch(b) - epoch(a)) FROM (
+                     SELECT eventTime AS a, lead(eventTime) OVER (ORDER BY eventTime) AS b
+                     FROM events WHERE eventTime IS NOT NULL)""").fetchone()
+            typical = timedelta(seconds=float(row[0] or 0)) if row else timedelta(0)
+            gap = max(MIN_GAP, typical * GAP_FACTOR, (cov.end - cov.start) / SPAN_FRACTION)
+        cov.gap_threshold = gap
         rows = cur.execute(
             """WITH t AS (
                  SELECT eventTime AS a, lead(eventTime) OVER (ORDER BY eventTime) AS b
                  FROM events WHERE eventTime IS NOT NULL)
                SELECT a, b FROM t WHERE b - a > ? ORDER BY b - a DESC, a""",
-            [threshold]).fetchall()
+            [gap]).fetchall()
         cov.gap_count = len(rows)
         cov.gaps = [Gap(a, b) for a, b in rows[:MAX_GAPS]]
     return cov

@@ -25,7 +25,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from trailtui import clipboard
-from trailtui.data import investigate, queries, views
+from trailtui.data import queries, views
 from trailtui.data.export import ExportFormat, guess_format
 from trailtui.data.filters import Chip, FilterState
 from trailtui.data.history import History
@@ -33,10 +33,12 @@ from trailtui.data.store import EventStore, LoadProgress
 from trailtui.messages import FacetsReady, LoadFinished, LoadProgressed, ViewReady, WorkFailed
 from trailtui.sanitize import safe_text
 from trailtui.screens.console_runner import ConsoleRunner
+from trailtui.screens.investigate_view import InvestigateMixin, after_load, view_histogram
 from trailtui.widgets.event_table import Column, EventTable
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import FilterBar
 from trailtui.widgets.sql_console import SqlConsole
+from trailtui.widgets.timeline import Timeline
 
 # Facets shown as panels, in this order (`f` focuses the first).
 PANEL_FACETS = ("actor", "eventSource", "sourceIPAddress", "eventName", "awsRegion", "errorCode",
@@ -59,7 +61,7 @@ def _fmt_bool(value: object) -> str:
     return "yes" if value else "no"
 
 
-class BrowserScreen(Screen[None]):
+class BrowserScreen(InvestigateMixin, Screen[None]):
     """Facets beside a virtual table of every event; drill-down and copy from the keyboard."""
 
     AUTO_FOCUS = "#events"
@@ -81,6 +83,14 @@ class BrowserScreen(Screen[None]):
         Binding("v", "show_value", "Whole value", show=False, id="trailtui.value"),
         Binding("L", "toggle_local_time", "Local time", show=False, id="trailtui.local_time"),
         Binding("escape", "escape", "Cancel", show=False, id="trailtui.escape"),
+        Binding("A", "actors", "Actors", id="trailtui.actors"),
+        Binding("C", "coverage", "Coverage", show=False, id="trailtui.coverage"),
+        Binding("left_square_bracket", "timeline_move(-1)", "Timeline left", show=False,
+                id="trailtui.timeline.left"),
+        Binding("right_square_bracket", "timeline_move(1)", "Timeline right", show=False,
+                id="trailtui.timeline.right"),
+        Binding("z", "timeline_zoom", "Zoom into bucket", show=False, id="trailtui.timeline.zoom"),
+        Binding("Z", "timeline_out", "Zoom out", show=False, id="trailtui.timeline.out"),
     ]
 
     def __init__(
@@ -115,6 +125,8 @@ class BrowserScreen(Screen[None]):
                 for key in PANEL_FACETS:
                     yield FacetPanel(key, _FACET_TITLES.get(key, key), id=f"facet-{key}")
             with Vertical(id="right"):
+                yield Static(id="coverage")
+                yield Timeline(id="timeline")
                 yield EventTable(id="events", empty_message="loading…")
                 yield SqlConsole(id="console")
         yield Input(placeholder="search the whole event text (enter adds a filter, escape "
@@ -190,13 +202,7 @@ class BrowserScreen(Screen[None]):
         self.post_message(LoadFinished(report))
         if report.events_added:
             self.store.compact()
-            cur = self.store.cursor()  # actors, sessions, first_seen: computed once per load
-            self.store.register(cur)
-            try:
-                investigate.materialise(cur)
-            finally:
-                self.store.unregister(cur)
-                cur.close()
+            after_load(self.store, self.post_message)  # actors/sessions/first_seen, coverage
         problem = self.store.save_cache()
         if problem:
             self.post_message(WorkFailed("cache", problem))
@@ -267,6 +273,8 @@ class BrowserScreen(Screen[None]):
             span = views.time_span(cur, filters, within=view)
             widths = views.column_widths(cur, view.table)
             self.post_message(ViewReady(generation, view, total, span, widths))
+            view_histogram(cur, view.table, self.query_one(Timeline).size.width, generation,
+                           self.post_message)
             if with_facets:
                 counts = views.all_facet_counts(cur, PANEL_FACETS, filters, within=view)
                 if not get_current_worker().is_cancelled:

@@ -1,0 +1,169 @@
+"""The actors screen, the timeline and the coverage banner, driven like a user with Pilot,
+plus their SVG snapshots (regenerate with `--snapshot-update` after an intended change)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from _fixtures import RECORDS, record
+from textual.pilot import Pilot
+
+from trailtui.app import TrailApp
+from trailtui.cli import demo_path
+from trailtui.data.timeline import Histogram, choose_bucket
+from trailtui.pilot import settle
+from trailtui.screens.actors import ActorsScreen
+from trailtui.screens.browser import BrowserScreen
+from trailtui.screens.value import ValueScreen
+from trailtui.widgets.event_table import EventTable
+from trailtui.widgets.facet_panel import FacetPanel
+from trailtui.widgets.timeline import Timeline
+
+SIZE = (160, 48)
+SnapCompare = Callable[..., bool]
+
+
+def browser(app: TrailApp) -> BrowserScreen:
+    screen = app.screen
+    assert isinstance(screen, BrowserScreen), screen
+    return screen
+
+
+async def test_actors_screen_from_a_row_sort_and_filter() -> None:
+    app = TrailApp([str(demo_path())], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browser(app)
+        table = screen.query_one("#events", EventTable)
+        row = table.row_values(table.cursor_row)
+        assert row is not None
+        actor = row["actor"]
+        await pilot.press("A")
+        await settle(pilot)
+        actors = app.screen
+        assert isinstance(actors, ActorsScreen)
+        # The row's actor is selected, its detail pane shows what it did.
+        grid = actors.query_one("#actors-table")
+        assert actors.rows[grid.cursor_row]["actor"] == actor  # type: ignore[attr-defined]
+        detail = str(actors.query_one("#actors-detail").render())
+        assert actor in detail and "per day from" in detail
+        events = [r["events"] for r in actors.rows]
+        assert events == sorted(events, reverse=True)
+        assert sum(events) == 3000
+        # s: the next sort (last seen), the same actor kept under the cursor
+        await pilot.press("s")
+        await settle(pilot)
+        assert actors.sort == "last_seen"
+        seen = [r["last_seen"] for r in actors.rows]
+        assert seen == sorted(seen, reverse=True)
+        assert actors.rows[grid.cursor_row]["actor"] == actor  # type: ignore[attr-defined]
+        expected = next(r["events"] for r in actors.rows if r["actor"] == actor
+                        and r["account_id"] == row["account_id"])
+        # enter: the table filters to that actor
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert f"actor = {actor}" in screen.filters.labels
+        assert table.row_count == expected
+
+
+async def test_actors_screen_from_a_facet_value_and_escape() -> None:
+    app = TrailApp([str(demo_path())], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browser(app)
+        ips = screen.query_one("#facet-sourceIPAddress", FacetPanel)
+        ips.focus()
+        ip, n = ips.counts[0]
+        await pilot.press("A")
+        await settle(pilot)
+        actors = app.screen
+        assert isinstance(actors, ActorsScreen)
+        assert sum(r["events"] for r in actors.rows) == n  # the actors behind that IP
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and not screen.filters
+        assert ip is not None
+
+
+async def test_timeline_follows_filters_zooms_in_and_out() -> None:
+    app = TrailApp([str(demo_path())], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browser(app)
+        line = screen.query_one("#timeline", Timeline)
+        hist = line.histogram
+        assert hist is not None and sum(hist.counts) == 3000
+        assert line.selected == hist.peak
+        table = screen.query_one("#events", EventTable)
+        # [ and ] move the selected bucket; z zooms into it as a time chip
+        await pilot.press("right_square_bracket", "left_square_bracket")
+        start, end = hist.bounds(line.selected)
+        await pilot.press("z")
+        await settle(pilot)
+        assert screen.filters.chips[-1].kind == "time"
+        assert (screen.filters.chips[-1].start, screen.filters.chips[-1].end) == (start, end)
+        zoomed = line.histogram
+        assert zoomed is not None and sum(zoomed.counts) == table.row_count
+        assert zoomed.bucket < hist.bucket  # finer buckets inside the zoom
+        assert sum(zoomed.errors) <= sum(zoomed.counts)
+        # Z: back out
+        await pilot.press("Z")
+        await settle(pilot)
+        assert not screen.filters and table.row_count == 3000
+        assert line.histogram is not None and sum(line.histogram.counts) == 3000
+
+
+async def test_coverage_banner_and_detail(tmp_path: Path) -> None:
+    path = tmp_path / "e.ndjson"
+    recs = [*RECORDS, record(99, eventTime="2024-05-09T10:00:00Z",
+                                        awsRegion="\x1b[31m[bold]evil[/]")]
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    app = TrailApp([str(path)], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browser(app)
+        banner = str(screen.query_one("#coverage").render())
+        assert banner.startswith(f"coverage: {len(recs)} events")
+        assert "1 gap" in banner and "C details" in banner
+        await pilot.press("C")
+        await settle(pilot)
+        assert isinstance(app.screen, ValueScreen)
+        shown = str(app.screen.query_one("#value-static").render())
+        assert "gaps longer than" in shown and "[bold]evil[/]" in shown  # as text, not markup
+        assert "\x1b" not in shown
+
+
+def test_bucket_sizes_fill_the_width() -> None:
+    from datetime import timedelta
+
+    assert choose_bucket(timedelta(minutes=30), 100) == timedelta(minutes=1)
+    assert choose_bucket(timedelta(days=30), 140) == timedelta(hours=6)
+    assert choose_bucket(timedelta(days=3650), 140) == timedelta(days=30)
+    h = Histogram(datetime(2024, 1, 1), timedelta(hours=1), (1, 5, 5, 0), (0, 1, 0, 0))
+    assert h.peak == 1 and h.bounds(2) == (datetime(2024, 1, 1, 2), datetime(2024, 1, 1, 3))
+
+
+# -- snapshots -----------------------------------------------------------------------------------
+
+
+async def _settle(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+
+
+def test_snapshot_main_screen_with_timeline(snap_compare: SnapCompare) -> None:
+    app = TrailApp([str(demo_path())], cache=False)
+    assert snap_compare(app, terminal_size=(160, 44), run_before=_settle)
+
+
+def test_snapshot_actors_screen(snap_compare: SnapCompare) -> None:
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+
+    app = TrailApp([str(demo_path())], cache=False)
+    assert snap_compare(app, terminal_size=(160, 44), run_before=run_before)

@@ -1,0 +1,166 @@
+"""The browser's investigation parts (issue 11): the actors screen, the timeline above the
+table and the coverage banner, as a mixin so that `browser.py` only wires them in.
+
+Attributes down, messages up: workers compute in threads and post `HistogramReady` /
+`CoverageReady`; the handlers here hand the results to the widgets. Key bindings are declared
+in `BrowserScreen.BINDINGS` (A, C, [, ], z, Z).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any, cast
+
+import duckdb
+from rich.text import Text
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Static
+
+from trailtui.data import coverage, investigate, timeline
+from trailtui.data.filters import Chip, FilterState
+from trailtui.data.store import EventStore
+from trailtui.sanitize import safe_text
+from trailtui.widgets.facet_panel import FacetPanel
+from trailtui.widgets.timeline import Timeline
+
+if TYPE_CHECKING:
+    from trailtui.widgets.event_table import EventTable
+
+
+class HistogramReady(Message):
+    """Events per time bucket under the filter of `generation`."""
+
+    def __init__(self, generation: int, histogram: timeline.Histogram | None) -> None:
+        super().__init__()
+        self.generation = generation
+        self.histogram = histogram
+
+
+class CoverageReady(Message):
+    """What the loaded data covers (after each load)."""
+
+    def __init__(self, report: coverage.Coverage) -> None:
+        super().__init__()
+        self.report = report
+
+
+def after_load(store: EventStore, post: Any) -> None:
+    """Worker side, once per load: materialise the views, measure coverage, post it."""
+    cur = store.cursor()
+    store.register(cur)
+    try:
+        investigate.materialise(cur)
+        post(CoverageReady(coverage.coverage(cur, store.sources)))
+    except duckdb.Error:
+        pass
+    finally:
+        store.unregister(cur)
+        cur.close()
+
+
+def view_histogram(cur: duckdb.DuckDBPyConnection, table: str, width: int, generation: int,
+                   post: Any) -> None:
+    """Worker side, after each view: the histogram of its events."""
+    post(HistogramReady(generation, timeline.histogram(cur, table, max(10, width))))
+
+
+class InvestigateMixin:
+    """Actions and handlers BrowserScreen mixes in (it provides the attributes typed here)."""
+
+    store: EventStore
+    filters: FilterState
+    generation: int
+    coverage_report: coverage.Coverage | None = None
+    _zooms: list[Chip]
+
+    if TYPE_CHECKING:
+        def set_filters(self, filters: FilterState) -> None: ...
+        def _table(self) -> EventTable: ...
+
+    def _screen(self) -> Screen[Any]:
+        return cast("Screen[Any]", self)
+
+    # -- actors ---------------------------------------------------------------------------------
+
+    def action_actors(self) -> None:
+        """`A`: the actors screen; from a facet value, the actors behind it; from an event,
+        its actor selected."""
+        from trailtui.screens.actors import ActorsScreen
+
+        filters, select = self.filters, None
+        focused = self._screen().app.focused
+        if isinstance(focused, FacetPanel) and focused.highlighted is not None:
+            value = focused.counts[focused.highlighted][0] if focused.counts else None
+            if focused.facet_key == "actor":
+                select = value if isinstance(value, str) else None
+            else:
+                with contextlib.suppress(TypeError, ValueError):
+                    filters = filters.add(Chip.include(focused.facet_key, value))  # type: ignore[arg-type]
+        else:
+            table = self._table()
+            if table.row_count:
+                row = table.row_values(table.cursor_row)
+                actor = row.get("actor") if row else None
+                select = actor if isinstance(actor, str) else None
+
+        def done(chips: list[Chip] | None) -> None:
+            if chips:
+                state = filters
+                for chip in chips:
+                    state = state.add(chip)
+                self.set_filters(state)
+                self._table().focus()
+
+        self._screen().app.push_screen(ActorsScreen(self.store, filters, select), done)
+
+    # -- timeline -------------------------------------------------------------------------------
+
+    def on_histogram_ready(self, message: HistogramReady) -> None:
+        if message.generation == self.generation:
+            self._screen().query_one("#timeline", Timeline).histogram = message.histogram
+
+    def action_timeline_move(self, step: int) -> None:
+        self._screen().query_one("#timeline", Timeline).move(step)
+
+    def action_timeline_zoom(self) -> None:
+        self._screen().query_one("#timeline", Timeline).zoom()
+
+    def on_timeline_zoom(self, message: Timeline.Zoom) -> None:
+        chip = Chip.time(message.start, message.end)
+        if not hasattr(self, "_zooms"):
+            self._zooms = []
+        self._zooms.append(chip)
+        self.set_filters(self.filters.add(chip))
+
+    def action_timeline_out(self) -> None:
+        """`Z`: remove the last zoom's time chip (if it is still there)."""
+        zooms = getattr(self, "_zooms", [])
+        while zooms:
+            chip = zooms.pop()
+            if chip in self.filters.chips:
+                self.set_filters(self.filters.remove(chip))
+                return
+        self._screen().notify("not zoomed in · T sets a time range", markup=False)
+
+    # -- coverage -------------------------------------------------------------------------------
+
+    def on_coverage_ready(self, message: CoverageReady) -> None:
+        self.coverage_report = message.report
+        report = message.report
+        warn = report.warnings()
+        line = Text("coverage: ", style="bold")
+        line.append(safe_text(report.summary()), style="yellow" if warn else "")
+        line.append("  · C details", style="dim")
+        banner = self._screen().query_one("#coverage", Static)
+        banner.update(line)
+        banner.display = True
+
+    def action_coverage(self) -> None:
+        from trailtui.screens.value import ValueScreen
+
+        report = self.coverage_report
+        if report is None:
+            self._screen().notify("coverage is measured once the files have loaded", markup=False)
+            return
+        self._screen().app.push_screen(ValueScreen("Coverage", "\n".join(report.lines())))
