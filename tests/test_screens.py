@@ -440,6 +440,7 @@ async def test_help_lists_keys_and_closes() -> None:
         "Detail",
         "SQL console",
         "Global",
+        "Actors",
     }
     assert "| Table | `y` |" in keys_markdown()
     plain = help_content().plain
