@@ -49,7 +49,7 @@ async def test_actors_screen_from_a_row_sort_and_filter() -> None:
         grid = actors.query_one("#actors-table")
         assert actors.rows[grid.cursor_row]["actor"] == actor  # type: ignore[attr-defined]
         detail = str(actors.query_one("#actors-detail").render())
-        assert actor in detail and "per day from" in detail
+        assert str(actor) in detail and "per day from" in detail
         events = [r["events"] for r in actors.rows]
         assert events == sorted(events, reverse=True)
         assert sum(events) == 3000
