@@ -167,3 +167,81 @@ def test_snapshot_actors_screen(snap_compare: SnapCompare) -> None:
 
     app = TrailApp([str(demo_path())], cache=False)
     assert snap_compare(app, terminal_size=(160, 44), run_before=run_before)
+
+
+async def test_new_and_rare_screen_filters_on_enter() -> None:
+    from trailtui.screens.new_values import NewValuesScreen
+
+    app = TrailApp([str(demo_path())], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browser(app)
+        await pilot.press("N")
+        await settle(pilot)
+        new = app.screen
+        assert isinstance(new, NewValuesScreen)
+        assert new.values and new.values[0].new
+        first_seen = [v.first_seen for v in new.values if v.new and v.first_seen]
+        assert first_seen == sorted(first_seen, reverse=True)  # newest first
+        await pilot.press("w")  # 7 days: the whole demo is newer than that, all values new
+        await settle(pilot)
+        assert all(v.new for v in new.values if not v.rare)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        chosen = new.values[0]
+        assert screen.filters.chips == tuple(chosen.chips())
+        assert screen.query_one("#events", EventTable).row_count == chosen.events
+
+
+async def test_params_screen_keys_values_and_filter() -> None:
+    from trailtui.screens.params import ParamsScreen
+
+    app = TrailApp([str(demo_path())], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browser(app)
+        await pilot.press("P")
+        await settle(pilot)
+        params = app.screen
+        assert isinstance(params, ParamsScreen)
+        index = next(i for i, (api, key, _n) in enumerate(params.keys)
+                     if (api, key) == ("AssumeRole", "roleArn"))
+        params.query_one("#params-table").move_cursor(row=index)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert params.key == ("AssumeRole", "roleArn")
+        value, n = params.values[0]
+        assert sum(c for v, c in params.values if v is not None) == params.keys[index][2]
+        await pilot.press("escape")  # back to the keys
+        await settle(pilot)
+        assert params.key is None and app.screen is params
+        assert params.query_one("#params-table").cursor_row == index
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.filters.labels == ("eventName = AssumeRole",
+                                         f"requestParameters.roleArn = {value}")
+        assert screen.query_one("#events", EventTable).row_count == n
+
+
+def test_snapshot_new_and_rare_screen(snap_compare: SnapCompare) -> None:
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot)
+        await pilot.press("N")
+        await settle(pilot)
+
+    app = TrailApp([str(demo_path())], cache=False)
+    assert snap_compare(app, terminal_size=(160, 44), run_before=run_before)
+
+
+def test_snapshot_params_screen(snap_compare: SnapCompare) -> None:
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot)
+        await pilot.press("P")
+        await settle(pilot)
+
+    app = TrailApp([str(demo_path())], cache=False)
+    assert snap_compare(app, terminal_size=(160, 44), run_before=run_before)

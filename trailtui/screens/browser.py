@@ -85,6 +85,8 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
         Binding("escape", "escape", "Cancel", show=False, id="trailtui.escape"),
         Binding("A", "actors", "Actors", id="trailtui.actors"),
         Binding("C", "coverage", "Coverage", show=False, id="trailtui.coverage"),
+        Binding("N", "new_values", "New/rare", show=False, id="trailtui.new_values"),
+        Binding("P", "params", "Parameters", show=False, id="trailtui.params"),
         Binding("left_square_bracket", "timeline_move(-1)", "Timeline left", show=False,
                 id="trailtui.timeline.left"),
         Binding("right_square_bracket", "timeline_move(1)", "Timeline right", show=False,

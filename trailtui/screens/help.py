@@ -32,6 +32,8 @@ KEYS: Final[list[tuple[str, str, str]]] = [
     ("Global", "[ / ]", "move along the timeline"),
     ("Global", "z / Z", "zoom into the timeline's bucket (a time chip) / back out"),
     ("Global", "C", "what the loaded data covers (span per file, gaps, download cap...)"),
+    ("Global", "N", "new values (first seen in the last day, hour, week) and rare ones"),
+    ("Global", "P", "requestParameters keys per API under the filter, then their values"),
     ("Actors", "enter", "filter the table to this actor"),
     ("Actors", "s", "next sort (events, last/first seen, failed, denied, APIs, IPs, name)"),
     ("Global", "ctrl+p", "command palette"),

@@ -114,6 +114,26 @@ class InvestigateMixin:
 
         self._screen().app.push_screen(ActorsScreen(self.store, filters, select), done)
 
+    def _add_chips(self, chips: list[Chip] | None) -> None:
+        if chips:
+            state = self.filters
+            for chip in chips:
+                state = state.add(chip)
+            self.set_filters(state)
+            self._table().focus()
+
+    def action_new_values(self) -> None:
+        """`N`: values first seen in the last day (or hour, week) and rare values."""
+        from trailtui.screens.new_values import NewValuesScreen
+
+        self._screen().app.push_screen(NewValuesScreen(self.store), self._add_chips)
+
+    def action_params(self) -> None:
+        """`P`: requestParameters keys per API under the filter, then a key's values."""
+        from trailtui.screens.params import ParamsScreen
+
+        self._screen().app.push_screen(ParamsScreen(self.store, self.filters), self._add_chips)
+
     # -- timeline -------------------------------------------------------------------------------
 
     def on_histogram_ready(self, message: HistogramReady) -> None:
