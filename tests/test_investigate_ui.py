@@ -245,3 +245,56 @@ def test_snapshot_params_screen(snap_compare: SnapCompare) -> None:
 
     app = TrailApp([str(demo_path())], cache=False)
     assert snap_compare(app, terminal_size=(160, 44), run_before=run_before)
+
+
+async def test_sessions_screen_chain_filter_and_issuer(tmp_path: Path) -> None:
+    from test_investigate import CHAIN
+
+    from trailtui.screens.sessions import SessionsScreen
+
+    path = tmp_path / "chain.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in CHAIN), encoding="utf-8")
+    app = TrailApp([str(path)], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browser(app)
+        await pilot.press("K")
+        await settle(pilot)
+        sessions = app.screen
+        assert isinstance(sessions, SessionsScreen)
+        by_key = {r["access_key"]: i for i, r in enumerate(sessions.rows)}
+        assert set(by_key) == {"ASIAHOPA", "ASIAHOPB", "ASIAHOPC", "ASIAORPHAN"}
+        table = sessions.query_one("#sessions-table")
+        chain = table.get_row_at(by_key["ASIAHOPB"])[0]  # type: ignore[attr-defined]
+        assert chain.plain == "alice -> RoleA@111111111111 -> RoleB@222222222222"
+        table.move_cursor(row=by_key["ASIAHOPB"])  # type: ignore[attr-defined]
+        await pilot.press("i")  # the AssumeRole that issued it
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.query_one("#events", EventTable).row_count == 1
+        assert screen.filters.labels == (f"eventID = {CHAIN[1]['eventID']}",)
+        await pilot.press("u", "K")
+        await settle(pilot)
+        again = app.screen
+        assert isinstance(again, SessionsScreen)
+        again.query_one("#sessions-table").move_cursor(  # type: ignore[attr-defined]
+            row=next(i for i, r in enumerate(again.rows) if r["access_key"] == "ASIAHOPB"))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.filters.labels == ("access_key = ASIAHOPB",)
+        assert screen.query_one("#events", EventTable).row_count == 2
+
+
+def test_snapshot_sessions_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    from test_investigate import CHAIN
+
+    path = tmp_path / "chain.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in CHAIN), encoding="utf-8")
+
+    async def run_before(pilot: Pilot[int]) -> None:
+        await settle(pilot)
+        await pilot.press("K")
+        await settle(pilot)
+
+    app = TrailApp([str(path)], cache=False)
+    assert snap_compare(app, terminal_size=(160, 44), run_before=run_before)

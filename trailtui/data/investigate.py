@@ -348,10 +348,19 @@ def actor_detail(cur: duckdb.DuckDBPyConnection, row: Mapping[str, object],
                        [(d, int(n), int(f)) for d, n, f in days])
 
 
-def sessions(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Every `sessions` row, most recently used first."""
-    return _rows(cur, "SELECT * FROM sessions ORDER BY coalesce(last_used, created) DESC, "
-                      "access_key")
+def sessions(cur: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[dict[str, Any]]:
+    """`sessions` rows, most recently used first (the first `limit` of them)."""
+    sql = "SELECT * FROM sessions ORDER BY coalesce(last_used, created) DESC, access_key"
+    if limit is None:
+        return _rows(cur, sql)
+    return _rows(cur, sql + " LIMIT ?", [int(limit)])
+
+
+def session_counts(cur: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+    """(credentials, with their issuing event, chained from another session)."""
+    row = cur.execute("SELECT count(*), count(assume_event_id), count(*) FILTER "
+                      "(WHERE chain_depth > 0) FROM sessions").fetchone()
+    return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
 
 
 # -- new and rare ----------------------------------------------------------------------------

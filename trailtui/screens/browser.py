@@ -87,6 +87,7 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
         Binding("C", "coverage", "Coverage", show=False, id="trailtui.coverage"),
         Binding("N", "new_values", "New/rare", show=False, id="trailtui.new_values"),
         Binding("P", "params", "Parameters", show=False, id="trailtui.params"),
+        Binding("K", "sessions", "Sessions", show=False, id="trailtui.sessions"),
         Binding("left_square_bracket", "timeline_move(-1)", "Timeline left", show=False,
                 id="trailtui.timeline.left"),
         Binding("right_square_bracket", "timeline_move(1)", "Timeline right", show=False,

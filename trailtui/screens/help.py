@@ -34,6 +34,7 @@ KEYS: Final[list[tuple[str, str, str]]] = [
     ("Global", "C", "what the loaded data covers (span per file, gaps, download cap...)"),
     ("Global", "N", "new values (first seen in the last day, hour, week) and rare ones"),
     ("Global", "P", "requestParameters keys per API under the filter, then their values"),
+    ("Global", "K", "sessions: temporary credentials, their chains and issuing events"),
     ("Actors", "enter", "filter the table to this actor"),
     ("Actors", "s", "next sort (events, last/first seen, failed, denied, APIs, IPs, name)"),
     ("Global", "ctrl+p", "command palette"),

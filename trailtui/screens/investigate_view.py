@@ -128,6 +128,12 @@ class InvestigateMixin:
 
         self._screen().app.push_screen(NewValuesScreen(self.store), self._add_chips)
 
+    def action_sessions(self) -> None:
+        """`K`: temporary credentials, their chains and issuing events."""
+        from trailtui.screens.sessions import SessionsScreen
+
+        self._screen().app.push_screen(SessionsScreen(self.store), self._add_chips)
+
     def action_params(self) -> None:
         """`P`: requestParameters keys per API under the filter, then a key's values."""
         from trailtui.screens.params import ParamsScreen
