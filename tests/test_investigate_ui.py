@@ -298,3 +298,33 @@ def test_snapshot_sessions_screen(snap_compare: SnapCompare, tmp_path: Path) -> 
 
     app = TrailApp([str(path)], cache=False)
     assert snap_compare(app, terminal_size=(160, 44), run_before=run_before)
+
+
+async def test_params_screen_shows_hostile_keys_and_values_as_text(tmp_path: Path) -> None:
+    from trailtui.screens.params import ParamsScreen
+
+    evil = "[/x]\x1b]52;c;AAAA\x07[bold]"
+    recs = [record(1, eventName=f"Put{evil}", requestParameters={evil: evil})]
+    path = tmp_path / "evil.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    app = TrailApp([str(path)], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browser(app)
+        await pilot.press("P")
+        await settle(pilot)
+        params = app.screen
+        assert isinstance(params, ParamsScreen) and params.keys == [(f"Put{evil}", evil, 1)]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert params.values == [(evil, 1)]
+        from trailtui.sanitize import safe_text
+
+        table = params.query_one("#params-table")
+        label = next(iter(table.columns.values())).label  # type: ignore[attr-defined]
+        assert label.plain == safe_text(f"Put{evil} · requestParameters.{evil}")
+        assert "\x1b" not in label.plain and "[/x]" in label.plain  # shown, not parsed
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.query_one("#events", EventTable).row_count == 1

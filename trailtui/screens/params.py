@@ -13,6 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer
 from textual.worker import get_current_worker
@@ -114,13 +115,14 @@ class ParamsScreen(ModalScreen[list[Chip] | None]):
         self.values, self.key = values, (api, key)
         table = self._table()
         table.clear(columns=True)
-        table.add_column(safe_text(f"{api} · requestParameters.{key}"), width=80)
+        # Labels and titles given as `str` are parsed as markup: data goes in as Text/Content.
+        table.add_column(Text(safe_text(f"{api} · requestParameters.{key}")), width=80)
         table.add_column("Events", width=10)
         for value, n in values:
             cell = Text(NULL_LABEL, style="dim") if value is None else Text(safe_text(value))
             table.add_row(cell, Text(f"{n:,}", justify="right"))
         box = self.query_one("#params", Vertical)
-        box.border_title = safe_text(f"{api} · {key} · {len(values):,} values")
+        box.border_title = Content(safe_text(f"{api} · {key} · {len(values):,} values"))
         table.focus()
 
     def action_pick(self) -> None:
