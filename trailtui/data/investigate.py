@@ -35,28 +35,47 @@ ISSUING_APIS: Final[tuple[str, ...]] = (
 _ISSUING_LIST = ", ".join(f"'{name}'" for name in ISSUING_APIS)  # our constants, not user data
 
 def actors_select(where: str = "TRUE") -> str:
-    """The `actors` query over the events matching `where` (a filter's WHERE fragment)."""
-    return f"""SELECT
-  actor, identity_type, account_id,
-  list_sort(list(DISTINCT coalesce(
-    "userIdentity".sessionContext.sessionIssuer.arn, "userIdentity".arn))) AS arns,
-  min(eventTime) AS first_seen,
-  max(eventTime) AS last_seen,
-  count(*) AS events,
-  count(errorCode) AS failed,
-  count(*) FILTER (WHERE {DENIED_SQL}) AS access_denied,
-  count(DISTINCT eventName) AS apis,
-  count(DISTINCT sourceIPAddress) AS source_ips,
-  count(DISTINCT userAgent) AS user_agents,
-  count(DISTINCT awsRegion) AS regions,
-  count(DISTINCT access_key) AS access_keys,
-  count(*) FILTER (WHERE eventName = 'ConsoleLogin') AS console_logins,
-  count(*) FILTER (WHERE eventName = 'ConsoleLogin'
-                   AND json_extract_string(additionalEventData, '$.MFAUsed') = 'Yes')
-    AS console_logins_mfa
-FROM events
-WHERE {where}
-GROUP BY actor, identity_type, account_id"""
+    """The `actors` query over the events matching `where` (a filter's WHERE fragment, which
+    appears twice: bind its parameters twice).
+
+    The ARN lists are aggregated on their own and joined: inside the one aggregate with the
+    distinct counts they tripled its time (bench/bench_views.py).
+    """
+    return f"""WITH a AS (
+  SELECT
+    actor, identity_type, account_id,
+    min(eventTime) AS first_seen,
+    max(eventTime) AS last_seen,
+    count(*) AS events,
+    count(errorCode) AS failed,
+    count(*) FILTER (WHERE {DENIED_SQL}) AS access_denied,
+    count(DISTINCT eventName) AS apis,
+    count(DISTINCT sourceIPAddress) AS source_ips,
+    count(DISTINCT userAgent) AS user_agents,
+    count(DISTINCT awsRegion) AS regions,
+    count(DISTINCT access_key) AS access_keys,
+    count(*) FILTER (WHERE eventName = 'ConsoleLogin') AS console_logins,
+    count(*) FILTER (WHERE eventName = 'ConsoleLogin'
+                     AND json_extract_string(additionalEventData, '$.MFAUsed') = 'Yes')
+      AS console_logins_mfa
+  FROM events
+  WHERE {where}
+  GROUP BY actor, identity_type, account_id
+), r AS (
+  -- The role (not each role session) for assumed roles, the identity's ARN otherwise.
+  SELECT actor, identity_type, account_id, list(arn ORDER BY arn) AS arns
+  FROM (SELECT DISTINCT actor, identity_type, account_id,
+               coalesce("userIdentity".sessionContext.sessionIssuer.arn,
+                        "userIdentity".arn) AS arn
+        FROM events WHERE {where})
+  WHERE arn IS NOT NULL
+  GROUP BY actor, identity_type, account_id
+)
+SELECT a.actor, a.identity_type, a.account_id, coalesce(r.arns, []) AS arns,
+  a.* EXCLUDE (actor, identity_type, account_id)
+FROM a LEFT JOIN r
+  ON a.actor IS NOT DISTINCT FROM r.actor AND a.identity_type IS NOT DISTINCT FROM
+     r.identity_type AND a.account_id IS NOT DISTINCT FROM r.account_id"""
 
 
 ACTORS_SQL: Final[str] = "CREATE OR REPLACE VIEW actors_live AS\n" + actors_select()
@@ -302,7 +321,7 @@ def actors(cur: duckdb.DuckDBPyConnection, filters: FilterState | None = None,
         return _rows(cur, f"SELECT * FROM actors ORDER BY {order}, actor, account_id")
     where, params = filters.where()
     return _rows(cur, f"SELECT * FROM ({actors_select(where)}) ORDER BY {order}, actor, account_id",
-                 params)
+                 [*params, *params])
 
 
 def actor_chips(row: Mapping[str, object]) -> list[Chip]:
