@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  trailtui 'event_history*.json' AWSLogs/\n"
         "  trailtui event_history.json --sql \"SELECT actor, count(*) FROM events "
         "GROUP BY ALL ORDER BY 2 DESC\"\n\n"
-        "tables: events, cloudtrail_events, cloudtrail_logs.cloudtrail_partitioned",
+        "tables: events, cloudtrail_events, cloudtrail_logs.cloudtrail_partitioned\n\n"
+        "trailtui fetch --help: fetch Event history from the CloudTrail API",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="*", metavar="PATH",
@@ -62,16 +63,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--local-time", action="store_true",
                    help="show times in the local time zone (default: UTC, as CloudTrail)")
     p.add_argument("--version", action="store_true", help="print the version and exit")
+    from trailtui import remote_cli  # Athena/Trino options (no boto3 or Textual imported)
+
+    remote_cli.add_arguments(p)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["fetch"]:  # the sub-command; a file named `fetch` opens as `./fetch`
+        from trailtui.fetch.cli import main as fetch_main
+
+        return fetch_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.version:
         from trailtui import __version__
 
         print(f"trailtui {__version__}")
         return 0
+    if remote_cli_wanted(args):
+        from trailtui import remote_cli
+
+        return remote_cli.main(args)
     paths: list[str] = list(args.paths)
     if args.demo:
         paths.append(str(demo_path()))
@@ -88,11 +101,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return app.return_code or 0
 
 
+def remote_cli_wanted(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "athena", None) or getattr(args, "trino", None))
+
+
 def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
              out: IO[str] | None = None, err: IO[str] | None = None) -> int:
     """Load, run one query, print it whole. 0 ok, 1 query failed, 2 nothing could be loaded."""
-    import duckdb
-
+    from trailtui.data.service import DataError, DataService, JobCancelled
     from trailtui.data.store import EventStore
     from trailtui.sanitize import safe_multiline, safe_text  # Textual-free
 
@@ -102,32 +118,21 @@ def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
         print("trailtui: --sql needs at least one PATH to load", file=err)
         return 2
     store = EventStore(cache=cache)
+    data = DataService(store)  # the same door to the data as the app
     try:
-        report = store.load(paths)
+        report = data.load(data.job("load"), paths)
         # Messages can quote file content (a CSV header) and DuckDB errors quote values
         # (`Could not convert string '...'`): never let those control the terminal.
         for msg in report.messages():
             print(f"trailtui: {safe_text(msg)}", file=err)
-        if store.event_count() == 0:
+        if data.event_count() == 0:
             print("trailtui: no events could be loaded", file=err)
             return 2
-        cur = store.cursor()
         try:
-            result = cur.execute(sql)
-            if result.description is None:
-                columns: list[str] = []
-                types: list[str] = []
-                rows: list[tuple[Any, ...]] = []
-            else:
-                columns = [d[0] for d in result.description]
-                types = [str(d[1]) for d in result.description]
-                if _TIMESTAMPTZ in types:
-                    # DuckDB's Python client needs pytz to fetch a TIMESTAMPTZ; the session is
-                    # UTC, so the same values as TIMESTAMPs print identically (with a Z).
-                    result = cur.execute(_as_utc_timestamps(sql, types))
-                    types = ["TIMESTAMP" if t == _TIMESTAMPTZ else t for t in types]
-                rows = result.fetchall()
-        except duckdb.Error as exc:
+            # TIMESTAMPTZ values come back in UTC (the session's zone); `plain` prints them
+            # like eventTime, with a Z.
+            columns, types, rows = data.headless_query(sql)
+        except (DataError, JobCancelled) as exc:
             print(f"trailtui: query failed: {safe_multiline(str(exc))}", file=err)
             return 1
         write_result(out, fmt, columns, types, rows)
@@ -138,23 +143,6 @@ def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
         return 0
     finally:
         store.close()
-
-
-_TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
-
-
-def _as_utc_timestamps(sql: str, types: list[str]) -> str:
-    """`sql` again, with its TIMESTAMPTZ columns (by position) cast to TIMESTAMP."""
-    import duckdb
-
-    cut = len(sql)  # drop a trailing `;` and comments: the query becomes a subquery
-    for pos, kind in reversed(duckdb.tokenize(sql)):
-        if kind != duckdb.token_type.comment and sql[pos:cut].strip() != ";":
-            break
-        cut = pos
-    cols = ", ".join(f"#{i}::TIMESTAMP" if t == _TIMESTAMPTZ else f"#{i}"
-                     for i, t in enumerate(types, start=1))
-    return f"SELECT {cols} FROM (\n{sql[:cut]}\n) AS trailtui_query"
 
 
 def plain(value: Any) -> Any:
@@ -205,7 +193,7 @@ def text_cell(value: Any) -> str:
 
 
 def write_result(out: IO[str], fmt: str, columns: list[str], types: list[str],
-                 rows: list[tuple[Any, ...]]) -> None:
+                 rows: Sequence[tuple[Any, ...]]) -> None:
     if fmt == "json":
         out.write("[")
         for i, row in enumerate(rows):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-import duckdb
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -23,7 +22,7 @@ from textual.worker import get_current_worker
 
 from trailtui.data import investigate
 from trailtui.data.filters import Chip, FilterState
-from trailtui.data.store import EventStore
+from trailtui.data.service import DataError, DataService, Job, JobCancelled
 from trailtui.sanitize import safe_text
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -66,9 +65,11 @@ class ActorsScreen(ModalScreen[list[Chip] | None]):
     """The actors under a filter; dismisses with chips for one actor, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="trailtui.actors.close"),
-        Binding("enter", "pick", "Filter to actor", id="trailtui.actors.pick", priority=True),
-        Binding("s", "sort", "Sort", id="trailtui.actors.sort"),
+        Binding("escape,q", "close", "Close", id="trailtui.actors.close", tooltip="close"),
+        Binding("enter", "pick", "Filter to actor", id="trailtui.actors.pick", priority=True,
+                tooltip="filter the table to this actor"),
+        Binding("s", "sort", "Sort", id="trailtui.actors.sort",
+                tooltip="next sort (events, last/first seen, failed, denied, APIs, IPs, name)"),
     ]
 
     DEFAULT_CSS = """
@@ -83,10 +84,10 @@ class ActorsScreen(ModalScreen[list[Chip] | None]):
     }
     """
 
-    def __init__(self, store: EventStore, filters: FilterState | None = None,
+    def __init__(self, data: DataService, filters: FilterState | None = None,
                  select: str | None = None, sort: str = "events") -> None:
         super().__init__()
-        self.store = store
+        self.data = data
         self.filters = filters or FilterState()
         self.select = select
         self.sort = sort if sort in SORTS else "events"
@@ -107,22 +108,23 @@ class ActorsScreen(ModalScreen[list[Chip] | None]):
         for key, title, width in COLUMNS:
             table.add_column(title, key=key, width=width)
         table.loading = True
-        self._load(self.sort)
+        self._reload(self.sort)
 
     # -- data ---------------------------------------------------------------------------------
 
+    def _reload(self, sort: str) -> None:
+        self._load(self.data.job("actors", supersede=True), sort)
+
     @work(thread=True, group="actors", exclusive=True, exit_on_error=False)
-    def _load(self, sort: str) -> None:
-        cur = self.store.cursor()
-        self.store.register(cur)
+    def _load(self, job: Job, sort: str) -> None:
+        filters = self.filters
         try:
-            rows = investigate.actors(cur, self.filters, sort=sort)
-        except duckdb.Error as exc:
-            self.app.call_from_thread(self._failed, str(exc).splitlines()[0])
+            rows = self.data.ask(lambda cur: investigate.actors(cur, filters, sort=sort), job)
+        except JobCancelled:
             return
-        finally:
-            self.store.unregister(cur)
-            cur.close()
+        except DataError as exc:
+            self.app.call_from_thread(self._failed, exc.line)
+            return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, rows, sort)
 
@@ -148,7 +150,7 @@ class ActorsScreen(ModalScreen[list[Chip] | None]):
             target = next((i for i, r in enumerate(self.rows) if r.get("actor") == keep), 0)
         if self.rows:
             table.move_cursor(row=target)
-            self._detail(self.rows[target])
+            self._show_actor(self.rows[target])
         else:
             self.query_one("#actors-detail", Static).update(Text("no events under this filter",
                                                                  style="dim"))
@@ -157,19 +159,18 @@ class ActorsScreen(ModalScreen[list[Chip] | None]):
     @on(DataTable.RowHighlighted, "#actors-table")
     def _on_highlight(self, event: DataTable.RowHighlighted) -> None:
         if 0 <= event.cursor_row < len(self.rows):
-            self._detail(self.rows[event.cursor_row])
+            self._show_actor(self.rows[event.cursor_row])
+
+    def _show_actor(self, row: dict[str, Any]) -> None:
+        self._detail(self.data.job("actor-detail", supersede=True), row)
 
     @work(thread=True, group="actor-detail", exclusive=True, exit_on_error=False)
-    def _detail(self, row: dict[str, Any]) -> None:
-        cur = self.store.cursor()
-        self.store.register(cur)
+    def _detail(self, job: Job, row: dict[str, Any]) -> None:
+        filters = self.filters
         try:
-            detail = investigate.actor_detail(cur, row, self.filters)
-        except duckdb.Error:
+            detail = self.data.ask(lambda cur: investigate.actor_detail(cur, row, filters), job)
+        except (DataError, JobCancelled):
             return
-        finally:
-            self.store.unregister(cur)
-            cur.close()
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_detail, row, detail)
 
@@ -212,7 +213,7 @@ class ActorsScreen(ModalScreen[list[Chip] | None]):
             self.select = self.rows[table.cursor_row].get("actor")
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
         table.loading = True
-        self._load(self.sort)
+        self._reload(self.sort)
 
     def action_close(self) -> None:
         self.dismiss(None)

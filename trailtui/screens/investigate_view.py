@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, cast
 
-import duckdb
 from rich.text import Text
 from textual.message import Message
 from textual.screen import Screen
@@ -19,13 +18,17 @@ from textual.widgets import Static
 
 from trailtui.data import coverage, investigate, timeline
 from trailtui.data.filters import Chip, FilterState
-from trailtui.data.store import EventStore
+from trailtui.data.service import DataError, DataService, JobCancelled
 from trailtui.sanitize import safe_text
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
-    from trailtui.widgets.event_table import EventTable
+    from trailtui.widgets.virtual_table import VirtualTable
+
+
+INVESTIGATE = "investigate"
+"""Job purpose of the work after a load (views into tables, coverage)."""
 
 
 class HistogramReady(Message):
@@ -45,30 +48,31 @@ class CoverageReady(Message):
         self.report = report
 
 
-def after_load(store: EventStore, post: Any) -> None:
+def after_load(data: DataService, post: Any) -> None:
     """Worker side, once per load: materialise the views, measure coverage, post it."""
-    cur = store.cursor()
-    store.register(cur)
-    try:
+    sources = list(data.store.sources)
+
+    def question(cur: Any) -> coverage.Coverage:
         investigate.materialise(cur)
-        post(CoverageReady(coverage.coverage(cur, store.sources)))
-    except duckdb.Error:
-        pass
-    finally:
-        store.unregister(cur)
-        cur.close()
+        return coverage.coverage(cur, sources)
+
+    with contextlib.suppress(DataError, JobCancelled):
+        post(CoverageReady(data.ask(question, data.job(INVESTIGATE), INVESTIGATE)))
 
 
-def view_histogram(cur: duckdb.DuckDBPyConnection, table: str, width: int, generation: int,
+def view_histogram(data: DataService, table: str, width: int, generation: int,
                    post: Any) -> None:
-    """Worker side, after each view: the histogram of its events."""
-    post(HistogramReady(generation, timeline.histogram(cur, table, max(10, width))))
+    """Worker side, after each view: the histogram of its events (a view already replaced
+    by a newer one may be gone: then nothing is posted)."""
+    with contextlib.suppress(DataError, JobCancelled):
+        post(HistogramReady(generation, data.ask(
+            lambda cur: timeline.histogram(cur, table, max(10, width)), None, "timeline")))
 
 
 class InvestigateMixin:
     """Actions and handlers BrowserScreen mixes in (it provides the attributes typed here)."""
 
-    store: EventStore
+    data: DataService
     filters: FilterState
     generation: int
     coverage_report: coverage.Coverage | None = None
@@ -76,7 +80,7 @@ class InvestigateMixin:
 
     if TYPE_CHECKING:
         def set_filters(self, filters: FilterState) -> None: ...
-        def _table(self) -> EventTable: ...
+        def _table(self) -> VirtualTable: ...
 
     def _screen(self) -> Screen[Any]:
         return cast("Screen[Any]", self)
@@ -112,7 +116,7 @@ class InvestigateMixin:
                 self.set_filters(state)
                 self._table().focus()
 
-        self._screen().app.push_screen(ActorsScreen(self.store, filters, select), done)
+        self._screen().app.push_screen(ActorsScreen(self.data, filters, select), done)
 
     def _add_chips(self, chips: list[Chip] | None) -> None:
         if chips:
@@ -126,19 +130,19 @@ class InvestigateMixin:
         """`N`: values first seen in the last day (or hour, week) and rare values."""
         from trailtui.screens.new_values import NewValuesScreen
 
-        self._screen().app.push_screen(NewValuesScreen(self.store), self._add_chips)
+        self._screen().app.push_screen(NewValuesScreen(self.data), self._add_chips)
 
     def action_sessions(self) -> None:
         """`K`: temporary credentials, their chains and issuing events."""
         from trailtui.screens.sessions import SessionsScreen
 
-        self._screen().app.push_screen(SessionsScreen(self.store), self._add_chips)
+        self._screen().app.push_screen(SessionsScreen(self.data), self._add_chips)
 
     def action_params(self) -> None:
         """`P`: requestParameters keys per API under the filter, then a key's values."""
         from trailtui.screens.params import ParamsScreen
 
-        self._screen().app.push_screen(ParamsScreen(self.store, self.filters), self._add_chips)
+        self._screen().app.push_screen(ParamsScreen(self.data, self.filters), self._add_chips)
 
     # -- timeline -------------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar
 
-import duckdb
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -23,7 +22,7 @@ from textual.worker import get_current_worker
 
 from trailtui.data import investigate
 from trailtui.data.filters import Chip
-from trailtui.data.store import EventStore
+from trailtui.data.service import DataError, DataService, Job, JobCancelled
 from trailtui.sanitize import safe_text
 
 WINDOWS: tuple[tuple[str, dt.timedelta], ...] = (
@@ -45,10 +44,13 @@ class NewValuesScreen(ModalScreen[list[Chip] | None]):
     """New values in a window and rare values; dismisses with chips for one, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="trailtui.new.close"),
-        Binding("enter", "pick", "Filter to value", id="trailtui.new.pick", priority=True),
-        Binding("w", "window", "Window", id="trailtui.new.window"),
-        Binding("r", "rare", "Rare ≤ N", id="trailtui.new.rare"),
+        Binding("escape,q", "close", "Close", id="trailtui.new.close", tooltip="close"),
+        Binding("enter", "pick", "Filter to value", id="trailtui.new.pick", priority=True,
+                tooltip="filter the table to this value"),
+        Binding("w", "window", "Window", id="trailtui.new.window",
+                tooltip="new since: the last day, 7 days, hour"),
+        Binding("r", "rare", "Rare ≤ N", id="trailtui.new.rare",
+                tooltip="rare: seen at most 1, 3, 10, 0 times"),
     ]
 
     DEFAULT_CSS = """
@@ -62,9 +64,9 @@ class NewValuesScreen(ModalScreen[list[Chip] | None]):
     }
     """
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, data: DataService) -> None:
         super().__init__()
-        self.store = store
+        self.data = data
         self.window = 0
         self.rare = 0
         self.values: list[investigate.NewValue] = []
@@ -86,21 +88,20 @@ class NewValuesScreen(ModalScreen[list[Chip] | None]):
 
     def _reload(self) -> None:
         self.query_one("#new-table", DataTable).loading = True
-        self._load(WINDOWS[self.window][1], RARE[self.rare])
+        self._load(self.data.job("new-values", supersede=True), WINDOWS[self.window][1],
+                   RARE[self.rare])
 
     @work(thread=True, group="new-values", exclusive=True, exit_on_error=False)
-    def _load(self, window: dt.timedelta, rare: int) -> None:
-        cur = self.store.cursor()
-        self.store.register(cur)
+    def _load(self, job: Job, window: dt.timedelta, rare: int) -> None:
         try:
-            found = investigate.new_and_rare(cur, window=window, rare_max=rare)
-        except duckdb.Error as exc:
-            self.app.call_from_thread(self.notify, safe_text(str(exc).splitlines()[0]),
-                                      severity="error", markup=False)
+            found = self.data.ask(
+                lambda cur: investigate.new_and_rare(cur, window=window, rare_max=rare), job)
+        except JobCancelled:
             return
-        finally:
-            self.store.unregister(cur)
-            cur.close()
+        except DataError as exc:
+            self.app.call_from_thread(self.notify, safe_text(exc.line), severity="error",
+                                      markup=False)
+            return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, found)
 

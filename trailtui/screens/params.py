@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import duckdb
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -20,7 +19,7 @@ from textual.worker import get_current_worker
 
 from trailtui.data import investigate
 from trailtui.data.filters import NULL_LABEL, Chip, FilterState, param_column
-from trailtui.data.store import EventStore
+from trailtui.data.service import DataError, DataService, Job, JobCancelled
 from trailtui.sanitize import safe_text
 
 
@@ -28,8 +27,10 @@ class ParamsScreen(ModalScreen[list[Chip] | None]):
     """Parameter keys per API, then one key's values; dismisses with chips, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "back", "Back / close", id="trailtui.params.back"),
-        Binding("enter", "pick", "Open / filter", id="trailtui.params.pick", priority=True),
+        Binding("escape,q", "back", "Back / close", id="trailtui.params.back",
+                tooltip="back to the keys, or close"),
+        Binding("enter", "pick", "Open / filter", id="trailtui.params.pick", priority=True,
+                tooltip="on a key: its values; on a value: filter the table to it"),
     ]
 
     DEFAULT_CSS = """
@@ -43,9 +44,9 @@ class ParamsScreen(ModalScreen[list[Chip] | None]):
     }
     """
 
-    def __init__(self, store: EventStore, filters: FilterState | None = None) -> None:
+    def __init__(self, data: DataService, filters: FilterState | None = None) -> None:
         super().__init__()
-        self.store = store
+        self.data = data
         self.filters = filters or FilterState()
         self.keys: list[tuple[str, str, int]] = []
         self.values: list[tuple[str | None, int]] = []
@@ -59,22 +60,19 @@ class ParamsScreen(ModalScreen[list[Chip] | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._load_keys()
+        self._load_keys(self.data.job("params", supersede=True))
 
     def _table(self) -> DataTable[Text]:
         return self.query_one("#params-table", DataTable)
 
     @work(thread=True, group="params", exclusive=True, exit_on_error=False)
-    def _load_keys(self) -> None:
-        cur = self.store.cursor()
-        self.store.register(cur)
+    def _load_keys(self, job: Job) -> None:
+        filters = self.filters
         try:
-            keys = investigate.request_parameter_keys(cur, self.filters)
-        except duckdb.Error:
+            keys = self.data.ask(lambda cur: investigate.request_parameter_keys(cur, filters),
+                                 job)
+        except (DataError, JobCancelled):
             return
-        finally:
-            self.store.unregister(cur)
-            cur.close()
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_keys, keys)
 
@@ -97,17 +95,13 @@ class ParamsScreen(ModalScreen[list[Chip] | None]):
         table.focus()
 
     @work(thread=True, group="params", exclusive=True, exit_on_error=False)
-    def _load_values(self, api: str, key: str) -> None:
-        cur = self.store.cursor()
-        self.store.register(cur)
+    def _load_values(self, job: Job, api: str, key: str) -> None:
+        filters = self.filters.add(Chip.include("eventName", api))
         try:
-            values = investigate.request_parameter_values(
-                cur, key, self.filters.add(Chip.include("eventName", api)))
-        except duckdb.Error:
+            values = self.data.ask(
+                lambda cur: investigate.request_parameter_values(cur, key, filters), job)
+        except (DataError, JobCancelled):
             return
-        finally:
-            self.store.unregister(cur)
-            cur.close()
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_values, api, key, values)
 
@@ -130,7 +124,7 @@ class ParamsScreen(ModalScreen[list[Chip] | None]):
         if self.key is None:
             if 0 <= row < len(self.keys):
                 api, key, _n = self.keys[row]
-                self._load_values(api, key)
+                self._load_values(self.data.job("params", supersede=True), api, key)
         elif 0 <= row < len(self.values):
             api, key = self.key
             self.dismiss([Chip.include("eventName", api),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-import duckdb
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -22,7 +21,7 @@ from textual.worker import get_current_worker
 
 from trailtui.data import investigate
 from trailtui.data.filters import Chip
-from trailtui.data.store import EventStore
+from trailtui.data.service import DataError, DataService, Job, JobCancelled
 from trailtui.sanitize import safe_text
 
 MAX_ROWS = 2000
@@ -47,10 +46,11 @@ class SessionsScreen(ModalScreen[list[Chip] | None]):
     """Every temporary credential, most recently used first; dismisses with chips or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="trailtui.sessions.close"),
+        Binding("escape,q", "close", "Close", id="trailtui.sessions.close", tooltip="close"),
         Binding("enter", "pick", "Filter to credential", id="trailtui.sessions.pick",
-                priority=True),
-        Binding("i", "issuer", "Issuing event", id="trailtui.sessions.issuer"),
+                priority=True, tooltip="filter the table to this credential"),
+        Binding("i", "issuer", "Issuing event", id="trailtui.sessions.issuer",
+                tooltip="filter the table to the event that issued it"),
     ]
 
     DEFAULT_CSS = """
@@ -64,9 +64,9 @@ class SessionsScreen(ModalScreen[list[Chip] | None]):
     }
     """
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, data: DataService) -> None:
         super().__init__()
-        self.store = store
+        self.data = data
         self.rows: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
@@ -81,22 +81,21 @@ class SessionsScreen(ModalScreen[list[Chip] | None]):
         for key, title, width in COLUMNS:
             table.add_column(title, key=key, width=width)
         table.loading = True
-        self._load()
+        self._load(self.data.job("sessions", supersede=True))
 
     @work(thread=True, group="sessions", exclusive=True, exit_on_error=False)
-    def _load(self) -> None:
-        cur = self.store.cursor()
-        self.store.register(cur)
+    def _load(self, job: Job) -> None:
+        def question(cur: Any) -> tuple[list[dict[str, Any]], tuple[int, int, int]]:
+            return investigate.sessions(cur, limit=MAX_ROWS), investigate.session_counts(cur)
+
         try:
-            rows = investigate.sessions(cur, limit=MAX_ROWS)
-            counts = investigate.session_counts(cur)
-        except duckdb.Error as exc:
-            self.app.call_from_thread(self.notify, safe_text(str(exc).splitlines()[0]),
-                                      severity="error", markup=False)
+            rows, counts = self.data.ask(question, job)
+        except JobCancelled:
             return
-        finally:
-            self.store.unregister(cur)
-            cur.close()
+        except DataError as exc:
+            self.app.call_from_thread(self.notify, safe_text(exc.line), severity="error",
+                                      markup=False)
+            return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, rows, counts)
 
