@@ -60,11 +60,27 @@ async def sql_console(pilot: Pilot[int]) -> None:
     await settle(pilot)
 
 
+async def actors(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+    await pilot.press("A")
+    await settle(pilot)
+    await pilot.press("down", "down")
+    await settle(pilot)
+
+
+async def timeline(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+    await pilot.press("z")
+    await settle(pilot)
+
+
 SHOTS: dict[str, Step] = {
     "main": main_screen,
     "facets": facet_filtered,
     "detail": detail,
     "sql": sql_console,
+    "actors": actors,
+    "timeline": timeline,
 }
 
 

@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="table",
                    help="output of --sql and --findings: table (default), csv, json (one "
                    "array) or jsonl")
+    p.add_argument("--coverage", action="store_true",
+                   help="print what the loaded data covers (span per file, regions, accounts, "
+                   "gaps, download cap...) and exit; --format json for a structure")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the cache of loaded files")
     p.add_argument("--demo", action="store_true",
@@ -96,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths: list[str] = list(args.paths)
     if args.demo:
         paths.append(str(demo_path()))
+    if args.coverage:
+        from trailtui.data.coverage import headless_coverage
+
+        return headless_coverage(paths, args.format, cache=not args.no_cache)
     if args.sql is not None:
         return headless(paths, args.sql, args.format, cache=not args.no_cache,
                         time_range=time_range)

@@ -27,9 +27,9 @@ FacetValue = str | bool | None
 # Turns one value into (placeholder or literal, params): `?` + [value] or an inlined literal.
 _BindFn: TypeAlias = Callable[[object], tuple[str, list[object]]]
 
-# "15 minutes around an event": a 15-minute window centred on the event, so [t - 7.5 min,
-# t + 7.5 min). Centred because what led up to an event matters as much as what followed.
-AROUND_HALF_WIDTH: Final[timedelta] = timedelta(minutes=7, seconds=30)
+# "±15 minutes around an event": what the label says, [t - 15 min, t + 15 min). Centred because
+# what led up to an event matters as much as what followed. `pivot_chips(around=...)` adjusts it.
+AROUND_HALF_WIDTH: Final[timedelta] = timedelta(minutes=15)
 
 ATHENA_TABLE: Final[str] = "cloudtrail_logs.cloudtrail_partitioned"
 NULL_LABEL: Final[str] = "(none)"
@@ -92,6 +92,12 @@ COLUMNS: Final[dict[str, Column]] = _columns(
     Column("access_key", "access key", "access_key", "nullif(useridentity.accesskeyid, '')"),
     Column("session_arn", "session", '"userIdentity".arn', "useridentity.arn"),
     Column("principal_id", "principal", '"userIdentity".principalId', "useridentity.principalid"),
+    Column(
+        "role_arn",
+        "role",
+        '"userIdentity".sessionContext.sessionIssuer.arn',
+        "useridentity.sessioncontext.sessionissuer.arn",
+    ),
     Column("eventID", "event ID", "eventID", "eventid"),
 )
 
@@ -126,6 +132,42 @@ _ATHENA_SEARCH_TEXT: Final[tuple[str, ...]] = (
 _ATHENA_SEARCH_JSON: Final[tuple[str, ...]] = (
     "requestparameters", "responseelements", "additionaleventdata", "serviceeventdetails",
 )  # fmt: skip
+
+
+PARAM_PREFIX: Final[str] = "requestParameters."
+
+
+def param_column(key: str) -> str:
+    """The chip column for `requestParameters.<key>` (any key: it is bound, never inlined)."""
+    return PARAM_PREFIX + key
+
+
+def _json_pointer(key: str) -> str:
+    """A JSON Pointer to one top-level key: exact for any key (dots, quotes, slashes)."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def column_sql(column: str) -> tuple[str, list[object]]:
+    """A chip column's DuckDB expression and its parameters (`requestParameters.<key>` binds
+    the key as a JSON Pointer; allow-listed columns have none)."""
+    if column.startswith(PARAM_PREFIX):
+        return "json_extract_string(requestParameters, ?)", [
+            _json_pointer(column[len(PARAM_PREFIX):])]
+    return COLUMNS[column].sql, []
+
+
+def _column_literal_sql(column: str) -> str:
+    """`column_sql` with the key inlined, for the copied queries only."""
+    sql, params = column_sql(column)
+    return sql.replace("?", sql_literal(params[0])) if params else sql
+
+
+def _athena_column(column: str) -> Column:
+    if column.startswith(PARAM_PREFIX):
+        key = column[len(PARAM_PREFIX):].replace("\\", "\\\\").replace('"', '\\"')
+        path = sql_literal(f'$["{key}"]')
+        return Column(column, column, "", f"json_extract_scalar(requestparameters, {path})")
+    return COLUMNS[column]
 
 
 def _identity_leaves(spec: Mapping[str, object], prefix: str) -> Iterator[str]:
@@ -242,7 +284,9 @@ class Chip:
                     raise TypeError(f"{name} must be a datetime, not {type(moment).__name__}")
                 object.__setattr__(self, name, _utc_naive(moment))
         if self.kind in ("include", "exclude"):
-            col = COLUMNS.get(self.column)
+            col: Column | None = COLUMNS.get(self.column)
+            if self.column.startswith(PARAM_PREFIX) and len(self.column) > len(PARAM_PREFIX):
+                col = Column(self.column, self.column, "", "")
             if col is None:
                 raise ValueError(f"not a filterable column: {self.column!r}")
             object.__setattr__(self, "value", _coerce(col, self.value))
@@ -321,11 +365,11 @@ class Chip:
     def where(self) -> tuple[str, list[object]]:
         """This chip as a DuckDB condition over `events` with `?` placeholders, and params."""
         if self.kind in ("include", "exclude"):
-            expr = COLUMNS[self.column].sql
+            expr, params = column_sql(self.column)
             if self.value is None:
-                return f"{expr} IS {'NOT ' if self.kind == 'exclude' else ''}NULL", []
+                return f"{expr} IS {'NOT ' if self.kind == 'exclude' else ''}NULL", params
             op = "=" if self.kind == "include" else "IS DISTINCT FROM"
-            return f"{expr} {op} ?", [self.value]
+            return f"{expr} {op} ?", [*params, self.value]
         if self.kind == "search":
             return _search_sql(str(self.value), lambda v: ("?", [v]))
         if self.kind == "finding":
@@ -335,7 +379,7 @@ class Chip:
     def duckdb_sql(self) -> str:
         """This chip as a standalone DuckDB condition with the values inlined."""
         if self.kind in ("include", "exclude"):
-            expr = COLUMNS[self.column].sql
+            expr = _column_literal_sql(self.column)
             if self.value is None:
                 return f"{expr} IS {'NOT ' if self.kind == 'exclude' else ''}NULL"
             op = "=" if self.kind == "include" else "IS DISTINCT FROM"
@@ -349,7 +393,7 @@ class Chip:
     def athena_sql(self) -> str:
         """This chip as a condition over the Athena CloudTrail table, values inlined."""
         if self.kind in ("include", "exclude"):
-            col = COLUMNS[self.column]
+            col = _athena_column(self.column)
             if self.value is None:
                 return f"{col.athena} IS {'NOT ' if self.kind == 'exclude' else ''}NULL"
             value = self.value
@@ -554,12 +598,21 @@ def _where_lines(conditions: Iterator[str]) -> list[str]:
     return out
 
 
-def pivot_chips(row: Mapping[str, object]) -> dict[str, Chip]:
-    """Chips that pivot from one event: keys actor, access_key, source_ip, session, around.
+def pivot_chips(
+    row: Mapping[str, object], around: timedelta = AROUND_HALF_WIDTH
+) -> dict[str, Chip]:
+    """Chips that pivot from one event, by key:
+
+    - `actor`: the same readable actor; `access_key`: the same access key;
+    - `session`: this credential, i.e. the same temporary access key (`ASIA...`); a role
+      session name is reused by every AssumeRole with that name, so it is not a session;
+    - `role`: every session of the same role (the session issuer's ARN);
+    - `role_session`: the same role-session ARN (`assumed-role/<role>/<session name>`);
+    - `source_ip`: the same source IP; `around`: `around` before and after the event.
 
     `row` is an event as `views.event_row` returns it (or any mapping with the same keys; a
-    flat `session_arn`/`principal_id` works too). Pivots with nothing to pivot on are left
-    out: "same access key" when the event had none would match everything without one.
+    flat `session_arn`/`principal_id`/`role_arn` works too). Pivots with nothing to pivot on
+    are left out: "same access key" when the event had none would match everything without one.
     """
     out: dict[str, Chip] = {}
     actor = row.get("actor")
@@ -568,18 +621,25 @@ def pivot_chips(row: Mapping[str, object]) -> dict[str, Chip]:
     key = row.get("access_key")
     if isinstance(key, str) and key:
         out["access_key"] = Chip.include("access_key", key)
+        if key.startswith("ASIA"):
+            out["session"] = Chip.include("access_key", key)
     ip = row.get("sourceIPAddress")
     if isinstance(ip, str) and ip:
         out["source_ip"] = Chip.include("sourceIPAddress", ip)
     ui = row.get("userIdentity")
     ui_map: Mapping[str, object] = ui if isinstance(ui, Mapping) else {}
+    context = ui_map.get("sessionContext")
+    issuer = context.get("sessionIssuer") if isinstance(context, Mapping) else None
+    role = issuer.get("arn") if isinstance(issuer, Mapping) else row.get("role_arn")
+    if isinstance(role, str) and role:
+        out["role"] = Chip.include("role_arn", role)
     arn = ui_map.get("arn", row.get("session_arn"))
     principal = ui_map.get("principalId", row.get("principal_id"))
     if isinstance(arn, str) and arn:
-        out["session"] = Chip.include("session_arn", arn)
+        out["role_session"] = Chip.include("session_arn", arn)
     elif isinstance(principal, str) and principal:
-        out["session"] = Chip.include("principal_id", principal)
+        out["role_session"] = Chip.include("principal_id", principal)
     when = row.get("eventTime")
     if isinstance(when, datetime):
-        out["around"] = Chip.around(when)
+        out["around"] = Chip.around(when, around)
     return out

@@ -28,7 +28,7 @@ from typing import Any, Final
 
 import duckdb
 
-from trailtui.data import ingest, scan, schema
+from trailtui.data import ingest, investigate, scan, schema
 from trailtui.data.timerange import TimeRange, prune
 
 CACHE_FORMAT = 3  # bump when the table layout changes: old caches are then ignored
@@ -185,6 +185,7 @@ class EventStore:
         """The names users' existing queries are written against (DuckDB article, Athena, Lake)."""
         for stmt in schema.COMPAT_SQL:
             run(con, stmt)
+        investigate.create_views(con)  # actors, sessions, first_seen (issue 11)
 
     def event_count(self) -> int:
         """Events loaded. Any thread: it uses a cursor of its own (the shared connection
@@ -260,6 +261,7 @@ class EventStore:
             # loop plus an aggregate (lines x files rows): seconds for an S3 tree.
             run(cur, "SET asof_loop_join_threshold = 0")
         self.register(cur)
+        investigate.create_views(cur)  # back to live views: tables built earlier go stale
         if on_cursor is not None:
             on_cursor(cur)
         done_bytes = 0

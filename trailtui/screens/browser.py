@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from trailtui import clipboard
@@ -41,12 +41,14 @@ from trailtui.data.store import EventStore, LoadProgress
 from trailtui.messages import FacetsReady, LoadFinished, LoadProgressed, ViewReady, WorkFailed
 from trailtui.sanitize import safe_text
 from trailtui.screens.findings import FindingsOptions, FindingsReady, start_findings
+from trailtui.screens.investigate_view import InvestigateMixin, after_load, view_histogram
 from trailtui.screens.repaint import PairedPaint
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import FilterBar
 from trailtui.widgets.findings_panel import FindingsPanel
 from trailtui.widgets.sql_console import SqlConsole
 from trailtui.widgets.status_line import Status, StatusLine
+from trailtui.widgets.timeline import Timeline
 from trailtui.widgets.virtual_table import Column, VirtualTable
 from trailtui.workers.console import ConsoleWorker
 from trailtui.workers.copy import EventCopier
@@ -73,7 +75,7 @@ def _fmt_bool(value: object) -> str:
     return "yes" if value else "no"
 
 
-class BrowserScreen(Screen[None]):
+class BrowserScreen(InvestigateMixin, Screen[None]):
     """Facets beside a virtual table of every event; drill-down and copy from the keyboard."""
 
     AUTO_FOCUS = "#events"
@@ -118,6 +120,25 @@ class BrowserScreen(Screen[None]):
                 tooltip="toggle local time (default UTC)"),
         Binding("escape", "escape", "Cancel", show=False, id="trailtui.escape",
                 tooltip="cancel the running load or export; clear the marks"),
+        Binding("A", "actors", "Actors", id="trailtui.actors",
+                tooltip="actors (from a row: its actor; from a facet value: the actors behind "
+                        "it)"),
+        Binding("K", "sessions", "Sessions", show=False, id="trailtui.sessions",
+                tooltip="sessions: temporary credentials, their chains and issuing events"),
+        Binding("N", "new_values", "New/rare", show=False, id="trailtui.new_values",
+                tooltip="new values (first seen in the last day, hour, week) and rare ones"),
+        Binding("P", "params", "Parameters", show=False, id="trailtui.params",
+                tooltip="requestParameters keys per API under the filter, then their values"),
+        Binding("C", "coverage", "Coverage", show=False, id="trailtui.coverage",
+                tooltip="what the loaded data covers (span per file, gaps, download cap...)"),
+        Binding("left_square_bracket", "timeline_move(-1)", "Timeline left", show=False,
+                id="trailtui.timeline.left", tooltip="timeline: previous bucket"),
+        Binding("right_square_bracket", "timeline_move(1)", "Timeline right", show=False,
+                id="trailtui.timeline.right", tooltip="timeline: next bucket"),
+        Binding("z", "timeline_zoom", "Zoom into bucket", show=False, id="trailtui.timeline.zoom",
+                tooltip="zoom into the timeline's bucket (a time chip)"),
+        Binding("Z", "timeline_out", "Zoom out", show=False, id="trailtui.timeline.out",
+                tooltip="zoom back out (remove the last zoom's time chip)"),
     ]
 
     def __init__(
@@ -159,6 +180,8 @@ class BrowserScreen(Screen[None]):
                 for key in PANEL_FACETS:
                     yield FacetPanel(key, _FACET_TITLES.get(key, key), id=f"facet-{key}")
             with Vertical(id="right"):
+                yield Static(id="coverage")
+                yield Timeline(id="timeline")
                 yield VirtualTable(id="events", empty_message="loading…")
                 yield SqlConsole(id="console")
         yield Input(placeholder="search the whole event text (enter adds a filter, escape "
@@ -236,6 +259,8 @@ class BrowserScreen(Screen[None]):
         problem = self.data.after_load(compact=report.events_added > 0)
         if problem:
             self.post_message(WorkFailed("cache", problem))
+        if report.events_added:
+            after_load(self.data, self.post_message)  # actors/sessions/first_seen, coverage
 
     @on(LoadProgressed)
     def _on_progress(self, message: LoadProgressed) -> None:
@@ -331,7 +356,7 @@ class BrowserScreen(Screen[None]):
                                         built.widths, built.position))
 
         try:
-            _built, counts = self.data.build_view(
+            built, counts = self.data.build_view(
                 filters, sort, desc, generation, job,
                 facet_keys=PANEL_FACETS if with_facets else (), on_view=ready, keep=keep)
         except JobCancelled:
@@ -341,6 +366,8 @@ class BrowserScreen(Screen[None]):
             return
         if counts is not None:
             self.post_message(FacetsReady(generation, counts))
+        view_histogram(self.data, built.view.table, self.query_one(Timeline).size.width,
+                       generation, self.post_message)
 
     @work(thread=True, group="facets", exclusive=True, exit_on_error=False)
     def _count_facets(self, job: Job, generation: int, filters: FilterState) -> None:
