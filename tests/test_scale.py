@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from trailtui.cli import build_parser, headless
+from trailtui.cli import build_parser, headless, main
 from trailtui.data import ingest, scan
 from trailtui.data.service import DataService
 from trailtui.data.store import EventStore, LoadProgress
@@ -352,3 +352,18 @@ def test_a_tree_load_cancelled_while_reading_ahead_keeps_only_whole_chunks(
         assert loaded_ids(store) <= independent(tree)
     finally:
         store.close()
+
+
+def test_the_command_line_range_reaches_sql_findings_and_coverage(
+        tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = make_range("2026-03-03", "2026-03-03")
+    want = len(independent(tree, rng))
+    assert main([str(tree), "--no-cache", "--from", "2026-03-03", "--to", "2026-03-03",
+                 "--sql", "SELECT count(*) FROM events", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == str(want)
+    assert main([str(tree), "--no-cache", "--since", "2026-03-03", "--until", "2026-03-03",
+                 "--coverage", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["events"] == want
+    with pytest.raises(SystemExit):
+        main([str(tree), "--since", "someday", "--sql", "SELECT 1"])
+    assert "not a time" in capsys.readouterr().err

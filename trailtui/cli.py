@@ -102,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.coverage:
         from trailtui.data.coverage import headless_coverage
 
-        return headless_coverage(paths, args.format, cache=not args.no_cache)
+        return headless_coverage(paths, args.format, cache=not args.no_cache,
+                                 time_range=time_range)
     if args.sql is not None:
         return headless(paths, args.sql, args.format, cache=not args.no_cache,
                         time_range=time_range)
@@ -111,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return headless_findings(paths, args.format, rules=args.rules,
                                  pack=not args.no_rule_pack, exclusions=args.exclusions,
-                                 cache=not args.no_cache)
+                                 cache=not args.no_cache, time_range=time_range)
     from trailtui.app import TrailApp  # the UI is imported only when it is used
     from trailtui.screens.findings import FindingsOptions
 
