@@ -367,3 +367,21 @@ def test_the_command_line_range_reaches_sql_findings_and_coverage(
     with pytest.raises(SystemExit):
         main([str(tree), "--since", "someday", "--sql", "SELECT 1"])
     assert "not a time" in capsys.readouterr().err
+
+
+async def test_the_app_opens_a_tree_with_a_range_and_says_what_it_left_out(tree: Path) -> None:
+    from trailtui.app import TrailApp
+    from trailtui.pilot import settle
+    from trailtui.screens.browser import BrowserScreen
+
+    rng = make_range("2026-03-02", "2026-03-02")
+    app = TrailApp([str(tree)], cache=False, time_range=rng)
+    async with app.run_test(size=(200, 48)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BrowserScreen)
+        want = len(independent(tree, rng))
+        status = str(screen.query_one("#status").render())
+        assert f"{want:,} of {want:,} events" in status
+        assert "2026-03-02T00:00:00Z to 2026-03-02T23:59:59Z" in status
+        assert "objects not opened" in status and "events outside" in status
