@@ -385,3 +385,37 @@ async def test_the_app_opens_a_tree_with_a_range_and_says_what_it_left_out(tree:
         assert f"{want:,} of {want:,} events" in status
         assert "2026-03-02T00:00:00Z to 2026-03-02T23:59:59Z" in status
         assert "objects not opened" in status and "events outside" in status
+
+
+async def test_a_filter_change_paints_the_view_and_its_facets_together() -> None:
+    """One repaint per filter change: the new view and the facet counts of the same
+    generation go on screen in one batch (not the table, then nine panels)."""
+    from trailtui.app import TrailApp
+    from trailtui.cli import demo_path
+    from trailtui.messages import FacetsReady, ViewReady
+    from trailtui.pilot import settle
+    from trailtui.screens.browser import BrowserScreen
+    from trailtui.screens.repaint import PairedPaint
+
+    painted: list[tuple[int, int | None]] = []
+    real = PairedPaint._paint
+
+    def spy(self: PairedPaint, view: ViewReady, facets: FacetsReady | None) -> None:
+        painted.append((view.generation, None if facets is None else facets.generation))
+        real(self, view, facets)
+
+    app = TrailApp([str(demo_path())], cache=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BrowserScreen)
+        PairedPaint._paint = spy  # type: ignore[method-assign]
+        try:
+            await pilot.press("f", "enter")  # pick the first value of the first facet
+            await settle(pilot)
+            await pilot.pause(0.3)
+        finally:
+            PairedPaint._paint = real  # type: ignore[method-assign]
+        assert screen.filters.chips
+        mine = [p for p in painted if p[0] == screen.generation]
+        assert mine == [(screen.generation, screen.generation)]
