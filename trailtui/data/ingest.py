@@ -120,6 +120,13 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
     return Expanded(unique, problems)
 
 
+def real_paths(files: Sequence[Path]) -> list[str]:
+    """Each file's real path, one realpath per folder (a resolve per file cost 120 us: seconds
+    for an S3 tree of tens of thousands of objects)."""
+    real_dirs: dict[Path, str] = {}
+    return [_real_path(f, real_dirs) for f in files]
+
+
 def _real_path(f: Path, real_dirs: dict[Path, str]) -> str:
     """The file's real path (links resolved), resolving each folder once."""
     if f.is_symlink():

@@ -100,7 +100,7 @@ def default_cache_dir() -> Path:
 def cache_key(files: Sequence[Path]) -> str:
     """Changes whenever a file is added, removed, resized or touched."""
     h = hashlib.sha256(f"trailtui-cache-{CACHE_FORMAT}".encode())
-    for f in sorted(str(p.resolve()) for p in files):
+    for f in sorted(ingest.real_paths(files)):
         st = os.stat(f)
         h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:32]
