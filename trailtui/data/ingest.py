@@ -21,12 +21,14 @@ import re
 import zlib
 from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from trailtui.data import salvage
 
 # File endings a folder walk picks up. Anything named on the command line is tried whatever its
 # name: the content decides (Stratus `.json` files are arrays, OTRF's `.json` is NDJSON).
@@ -56,6 +58,23 @@ class InputError(Exception):
 
 class NoEvents(InputError):
     """A readable file that holds no CloudTrail events (digest files, other JSON)."""
+
+
+@dataclass
+class Damage:
+    """What salvage found in one file: records skipped (place, reason), where a cut is, and
+    each kept record's place (a line for NDJSON, a byte offset for a salvaged document)."""
+
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    cut_after: int | None = None
+    places: array | None = None  # type: ignore[type-arg]
+    place_unit: str = "byte"
+    gzip_cut: bool = False
+
+    def place(self, index: int) -> str | None:
+        if self.places is None or index >= len(self.places):
+            return None
+        return f"{self.place_unit} {self.places[index]:,}"
 
 
 @dataclass
@@ -195,8 +214,8 @@ class _Envelope(msgspec.Struct):
     detail: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
 
 
-def read_bytes(path: Path) -> bytes | mmap.mmap:
-    """The file's bytes: gzip decompressed, plain files memory-mapped (no copy of 330 MB)."""
+def read_bytes(path: Path, damage: Damage | None = None) -> bytes | mmap.mmap:
+    """The file's bytes: gzip decompressed (streamed, capped), plain files memory-mapped."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -209,15 +228,24 @@ def read_bytes(path: Path) -> bytes | mmap.mmap:
             if head == b"\x1f\x8b":
                 fh.seek(0)
                 try:
-                    data = gzip.decompress(fh.read())
-                except (OSError, EOFError, zlib.error) as exc:
-                    raise InputError(f"{path}: broken gzip file ({exc})") from exc
+                    unzipped = salvage.gunzip(fh, path)
+                except salvage.GunzipError as exc:
+                    raise InputError(str(exc)) from exc
+                except MemoryError as exc:
+                    raise InputError(f"{path}: out of memory while unzipping") from exc
+                data = unzipped.data
+                if unzipped.cut:
+                    if not data.strip():
+                        raise InputError(f"{path}: broken gzip file (cut before any data)")
+                    if damage is not None:
+                        damage.gzip_cut = True
                 if not data.strip():
                     raise InputError(f"{path}: empty file (after gunzip)")
                 return data
             return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})"
+                         ) from exc
 
 
 def _first_byte(data: bytes | mmap.mmap) -> tuple[int, bytes]:
@@ -252,7 +280,7 @@ def classify(records: Sequence[msgspec.Raw], path: Path) -> str:
             continue
         try:
             probe = dec.decode(rec)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             continue
         if probe.CloudTrailEvent is not None:
             return "lookup"
@@ -281,7 +309,7 @@ def _unwrap(records: list[msgspec.Raw], kind: str, path: Path, notes: list[str])
         for rec in records:
             try:
                 inner = dec.decode(rec).CloudTrailEvent
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, RecursionError):
                 inner = None
             if inner and inner.lstrip().startswith("{"):
                 out.append(inner.encode("utf-8"))
@@ -292,7 +320,7 @@ def _unwrap(records: list[msgspec.Raw], kind: str, path: Path, notes: list[str])
         for rec in records:
             try:
                 detail = env.decode(rec).detail
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, RecursionError):
                 detail = msgspec.Raw()
             if len(detail) and bytes(memoryview(detail)[:1]) == b"{":
                 out.append(bytes(detail))
@@ -308,12 +336,15 @@ def _unwrap(records: list[msgspec.Raw], kind: str, path: Path, notes: list[str])
     return out
 
 
-def _split_lines(data: bytes | mmap.mmap, path: Path, notes: list[str]) -> list[msgspec.Raw]:
+def _split_lines(data: bytes | mmap.mmap, path: Path, notes: list[str],
+                 damage: Damage | None = None) -> list[msgspec.Raw]:
     """NDJSON: one JSON value per line; lines that are not JSON are skipped and counted."""
     raw_dec = msgspec.json.Decoder(msgspec.Raw)
     out: list[msgspec.Raw] = []
+    lines = array("q")
     bad = 0
     first_bad = 0
+    bad_places: list[tuple[str, str]] = []
     view = memoryview(data)
     size = len(data)
     pos = 0
@@ -329,10 +360,24 @@ def _split_lines(data: bytes | mmap.mmap, path: Path, notes: list[str]) -> list[
             continue
         try:
             out.append(raw_dec.decode(line))
-        except msgspec.DecodeError:
+            lines.append(n)
+        except (msgspec.DecodeError, RecursionError) as exc:
             bad += 1
             first_bad = first_bad or n
-    if bad:
+            reason = (f"nested deeper than {salvage.MAX_DEPTH} levels"
+                      if isinstance(exc, RecursionError)
+                      else salvage.invalid_reason(bytes(line)) or "not valid JSON")
+            bad_places.append((f"line {n:,}", reason))
+    if damage is not None:
+        damage.places, damage.place_unit = lines, "line"
+        if bad and pos >= size and bad_places[-1][0] == f"line {n:,}" and not data[
+                size - 1 : size].isspace() and len(out) > 0:
+            # The last line is cut (a download stopped mid-record): say so, not "bad JSON".
+            bad_places.pop()
+            bad -= 1
+            damage.cut_after = len(out)
+        damage.skipped.extend(bad_places)
+    elif bad:
         notes.append(
             f"{path}: {bad:,} lines are not valid JSON (first at line {first_bad}), skipped")
     return out
@@ -364,7 +409,8 @@ def _split_concatenated(data: bytes | mmap.mmap, start: int) -> list[msgspec.Raw
 
 
 def _split_values(
-    data: bytes | mmap.mmap, start: int, path: Path, notes: list[str]
+    data: bytes | mmap.mmap, start: int, path: Path, notes: list[str],
+    damage: Damage | None = None,
 ) -> tuple[list[msgspec.Raw], str]:
     """Several JSON values in one file: one per line (NDJSON), or back to back.
 
@@ -377,11 +423,14 @@ def _split_values(
     shape = "NDJSON"
     try:
         msgspec.json.decode(first_line, type=msgspec.Raw)
-    except msgspec.DecodeError:
-        values = _split_concatenated(data, start)
+    except (msgspec.DecodeError, RecursionError):
+        try:
+            values = _split_concatenated(data, start)
+        except RecursionError:
+            values = None
         shape = "concatenated JSON"
     if values is None:
-        values, shape = _split_lines(data, path, notes), "NDJSON"
+        values, shape = _split_lines(data, path, notes, damage), "NDJSON"
     if not values or not _RECORDS_DOC.match(bytes(memoryview(values[0])[:64])):
         return values, shape
     records: list[msgspec.Raw] = []
@@ -389,7 +438,7 @@ def _split_values(
         if _RECORDS_DOC.match(bytes(memoryview(value)[:64])):
             try:
                 doc = msgspec.json.decode(value, type=_Doc)
-            except (msgspec.DecodeError, msgspec.ValidationError):
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
                 doc = _Doc()
             records.extend(doc.Records or ())
         else:
@@ -397,8 +446,31 @@ def _split_values(
     return records, "Records"
 
 
+def _salvage_document(
+    data: bytes | mmap.mmap, start: int, path: Path, exc: BaseException, damage: Damage | None,
+    what: str = "JSON",
+) -> list[msgspec.Raw] | None:
+    """The records of a document msgspec refused as a whole (cut, or one bad record).
+
+    None when there is no records array to salvage from; InputError when nothing complete
+    is in it (the message of old: "truncated or invalid JSON").
+    """
+    found = salvage.split_damaged(data, start)  # type: ignore[arg-type]
+    if found is None:
+        return None
+    reason = "maximum nesting depth exceeded" if isinstance(exc, RecursionError) else exc
+    if not found.records:
+        raise InputError(f"{path}: truncated or invalid {what} ({reason})") from exc
+    if damage is not None:
+        damage.skipped.extend(found.skipped)
+        damage.places, damage.place_unit = found.offsets, "byte"
+        if found.cut:
+            damage.cut_after = len(found.records)
+    return [msgspec.Raw(r) for r in found.records]
+
+
 def decode_records(
-    data: bytes | mmap.mmap, path: Path, notes: list[str]
+    data: bytes | mmap.mmap, path: Path, notes: list[str], damage: Damage | None = None,
 ) -> tuple[str, list[Record]]:
     """Find the records in any JSON shape. Returns (shape name, records as JSON object bytes)."""
     start, first = _first_byte(data)
@@ -407,8 +479,13 @@ def decode_records(
     if first == b"[":
         try:
             records = msgspec.json.decode(data, type=list[msgspec.Raw])
-        except msgspec.DecodeError as exc:
-            raise InputError(f"{path}: truncated or invalid JSON array ({exc})") from exc
+        except (msgspec.DecodeError, RecursionError) as exc:
+            if "trailing characters" in str(exc):
+                raise InputError(f"{path}: truncated or invalid JSON array ({exc})") from exc
+            salvaged = _salvage_document(data, start, path, exc, damage, "JSON array")
+            if salvaged is None:
+                raise InputError(f"{path}: truncated or invalid JSON array ({exc})") from exc
+            records = salvaged
         if not records:
             raise NoEvents(f"{path}: empty JSON array, no events")
         kind = classify(records, path)
@@ -417,16 +494,27 @@ def decode_records(
         raise InputError(f"{path}: not JSON, NDJSON, CSV or gzip, so not a CloudTrail file")
     try:
         doc = msgspec.json.decode(data, type=_Doc)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:
         if "trailing characters" not in str(exc):
+            head = bytes(data[start : start + 4096])
+            if b'"Records"' in head:
+                # A console download cut mid-record, or one bad record in it.
+                salvaged = _salvage_document(data, start, path, exc, damage)
+                if salvaged:
+                    kind = classify(salvaged, path)
+                    return "Records", _unwrap(salvaged, kind, path, notes)
             if b"\n" in data[start : start + (1 << 20)]:
                 # Maybe NDJSON whose last line was cut: keep every line that parses.
-                records = _split_lines(data, path, notes)
-                if len(records) > 1:
+                records = _split_lines(data, path, notes, damage)
+                if len(records) > 1 or (records and damage and damage.skipped):
                     kind = classify(records, path)
                     return "NDJSON", _unwrap(records, kind, path, notes)
-            raise InputError(f"{path}: truncated or invalid JSON ({exc})") from exc
-        records, shape = _split_values(data, start, path, notes)
+                if damage is not None:
+                    damage.skipped.clear()
+                    damage.cut_after = None
+            reason = "maximum nesting depth exceeded" if isinstance(exc, RecursionError) else exc
+            raise InputError(f"{path}: truncated or invalid JSON ({reason})") from exc
+        records, shape = _split_values(data, start, path, notes, damage)
         kind = classify(records, path)
         label = {"plain": shape, "lookup": "lookup-events output", "eventbridge": "EventBridge"}
         return label[kind], _unwrap(records, kind, path, notes)
@@ -443,7 +531,10 @@ def decode_records(
         return "lookup-events output", _unwrap(doc.Events, "lookup", path, notes)
     if doc.digestStartTime is not None or doc.logFiles is not None:
         raise NoEvents(f"{path}: CloudTrail digest file (no events), skipped")
-    single = [msgspec.json.decode(bytes(data[start:]).rstrip(), type=msgspec.Raw)]
+    try:
+        single = [msgspec.json.decode(bytes(data[start:]).rstrip(), type=msgspec.Raw)]
+    except RecursionError as exc:
+        raise InputError(f"{path}: nested deeper than the parser allows, skipped") from exc
     kind = classify(single, path)
     return "single event", _unwrap(single, kind, path, notes)
 
@@ -616,7 +707,8 @@ class FileRecords:
     partition: Partition
     bytes_in: int
     multiline: bool
-    _keep: Any = None  # the buffer the records point into (an mmap), closed by `release`
+    _keep: Any = None
+    damage: Damage = field(default_factory=Damage)  # the buffer the records point into (an mmap), closed by `release`
 
     def release(self) -> None:
         self.records = []
@@ -672,7 +764,7 @@ def _fix_lowercase(records: list[Record], data: Any, path: Path, notes: list[str
         if any(m in text for m in _LOWER_MARKERS):
             try:
                 obj = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             records[i] = json.dumps(_canonical_keys(obj), ensure_ascii=False).encode("utf-8")
             fixed += 1
@@ -688,7 +780,8 @@ def read_file(path: Path) -> FileRecords:
     part = path_partition(path)
     if part.kind == "Digest":
         raise NoEvents(f"{path}: CloudTrail digest file (no events), skipped")
-    data = read_bytes(path)
+    damage = Damage()
+    data = read_bytes(path, damage)
     if data[:3] == b"\xef\xbb\xbf":  # a UTF-8 BOM (Windows tools write one): drop it
         body = bytes(data[3:])
         if isinstance(data, mmap.mmap):
@@ -699,7 +792,15 @@ def read_file(path: Path) -> FileRecords:
         notes: list[str] = []
         start, first = _first_byte(data)
         if first in (b"{", b"["):
-            kind, records = decode_records(data, path, notes)
+            try:
+                kind, records = decode_records(data, path, notes, damage)
+            except InputError as exc:
+                if damage.gzip_cut and not isinstance(exc, NoEvents):
+                    raise InputError(f"{path}: broken gzip file (cut, and no complete event "
+                                     "before the cut)") from exc
+                raise
+            if damage.gzip_cut and damage.cut_after is None:
+                damage.cut_after = len(records)
         elif _looks_binary(data):
             raise InputError(
                 f"{path}: binary data, not a CloudTrail JSON, NDJSON, CSV or gzip file")
@@ -722,7 +823,7 @@ def read_file(path: Path) -> FileRecords:
             or data.find(b"\r", begin, max(body_end, 0)) != -1
         )
         ok = True
-        return FileRecords(path, kind, records, notes, part, len(data), multiline, data)
+        return FileRecords(path, kind, records, notes, part, len(data), multiline, data, damage)
     finally:
         if not ok and isinstance(data, mmap.mmap):
             with contextlib.suppress(BufferError):

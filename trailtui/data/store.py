@@ -29,6 +29,8 @@ from typing import Any, Final
 import duckdb
 
 from trailtui.data import ingest, schema
+from trailtui.data.dedup import drop_exact_duplicates
+from trailtui.data.salvage_chunk import ingest_note, salvage_chunk
 
 CACHE_FORMAT = 3  # bump when the table layout changes: old caches are then ignored
 
@@ -510,26 +512,22 @@ class _ChunkLoader:
                 fr.release()
         kept = self._drop_non_objects(chunk, parts)
         chunk = kept.chunk
-        # One column list per chunk_sources column, inserted in one statement: executemany
-        # costs about 1 ms per row, i.e. seconds for an S3 tree of a few thousand files.
-        cols: list[list[object]] = [[] for _ in range(7)]
-        line = 0
-        for (fr, _start, _count), count in zip(parts, kept.counts, strict=True):
-            p = fr.partition
-            for col, value in zip(cols, (line, str(fr.source), p.account, p.region, p.year,
-                                         p.month, p.day), strict=True):
-                col.append(value)
-            line += count
         self.in_flight = [chunk_id]
         try:
-            run(cur, _INSERT_SOURCES_SQL, [chunk_id, *cols])
-            self.store._chunks[chunk_id] = chunk
-            run(cur, schema.insert_sql(file_id=chunk_id, single_source=single),
-                {"path": str(path)})
-            run(cur, schema.DEDUP_SQL, {"fid": chunk_id})
-            self._drop_reordered_copies(cur, chunk_id)
-            added = dict(run(cur, "SELECT source_file, count(*) FROM events "
-                                  "WHERE _file_id = ? GROUP BY ALL", [chunk_id]))
+            try:
+                added = self._insert(cur, chunk_id, chunk, parts, kept.counts, single)
+            except duckdb.InterruptException:
+                raise
+            except duckdb.Error:
+                # One bad record (invalid UTF-8, a repeated key...) must cost that record
+                # only: find the lines DuckDB refuses, take them out, and try once more.
+                self._forget(cur, chunk_id)
+                repaired = salvage_chunk(chunk, parts, kept.counts)
+                if repaired is None:
+                    raise
+                kept = _Kept(*repaired)
+                chunk = kept.chunk
+                added = self._insert(cur, chunk_id, chunk, parts, kept.counts, single)
         except duckdb.InterruptException:
             raise
         except duckdb.Error as exc:
@@ -563,11 +561,36 @@ class _ChunkLoader:
             rep.events += count
             if start + part_count >= len(fr.records):
                 fr.release()
+                note = ingest_note(fr, rep.events)
+                if note:
+                    self.report.warnings.append(note)
         for key, rep in seen.items():
             n = int(added.get(key, 0))
             rep.added += n
             self.report.events_added += n
         self.report.duplicates += chunk.count - sum(int(v) for v in added.values())
+
+    def _insert(self, cur: duckdb.DuckDBPyConnection, chunk_id: int, chunk: ingest.Chunk,
+                parts: list[tuple[ingest.FileRecords, int, int]], counts: list[int],
+                single: bool) -> dict[str, int]:
+        """Parse one chunk into `events`, drop duplicates; new events per source file."""
+        # One column list per chunk_sources column, inserted in one statement: executemany
+        # costs about 1 ms per row, i.e. seconds for an S3 tree of a few thousand files.
+        cols: list[list[object]] = [[] for _ in range(7)]
+        line = 0
+        for (fr, _start, _count), count in zip(parts, counts, strict=True):
+            p = fr.partition
+            for col, value in zip(cols, (line, str(fr.source), p.account, p.region, p.year,
+                                         p.month, p.day), strict=True):
+                col.append(value)
+            line += count
+        run(cur, _INSERT_SOURCES_SQL, [chunk_id, *cols])
+        self.store._chunks[chunk_id] = chunk
+        run(cur, schema.insert_sql(file_id=chunk_id, single_source=single),
+            {"path": str(chunk.path)})
+        drop_exact_duplicates(cur, self.store, chunk_id)
+        return dict(run(cur, "SELECT source_file, count(*) FROM events "
+                             "WHERE _file_id = ? GROUP BY ALL", [chunk_id]))
 
     def _drop_non_objects(
         self, chunk: ingest.Chunk, parts: list[tuple[ingest.FileRecords, int, int]]
@@ -588,30 +611,6 @@ class _ChunkLoader:
                     f"{parts[i][0].source}: {n:,} items are not event objects, skipped")
         return _Kept(ingest.drop_lines(chunk, bad), [c - d for c, d in zip(counts, dropped,
                                                                               strict=True)])
-
-    def _drop_reordered_copies(self, cur: duckdb.DuckDBPyConnection, chunk_id: int) -> None:
-        """Drop this chunk's rows that repeat a loaded event with its JSON keys reordered.
-
-        Only events whose eventID occurs more than once are compared (a cheap query finds
-        them); their original records are read back and compared by parsed content.
-        """
-        rows = run(cur, schema.SAME_ID_SQL, {"fid": chunk_id})
-        if not rows:
-            return
-        raws = self.store.raw_events((file_id, line) for _e, _r, file_id, line in rows)
-        drop: list[int] = []
-        seen: set[tuple[str, str]] = set()
-        try:
-            for (event_id, rowid, file_id, _line), raw in zip(rows, raws, strict=True):
-                key = (str(event_id), _content_key(raw))
-                if key not in seen:
-                    seen.add(key)
-                elif file_id == chunk_id:
-                    drop.append(int(rowid))
-        except (OSError, KeyError):
-            return  # a chunk file went missing: keep both copies rather than fail the load
-        if drop:
-            run(cur, "DELETE FROM events WHERE rowid IN (SELECT unnest(?::BIGINT[]))", [drop])
 
     def abandon(self, cur: duckdb.DuckDBPyConnection) -> None:
         """After a cancel: drop what was half-loaded; earlier chunks stay."""
@@ -647,17 +646,6 @@ def run(
 ) -> list[tuple[Any, ...]]:
     """Execute and drain: DuckDB 2.0 keeps a connection busy until a result is fully fetched."""
     return cur.execute(sql, params).fetchall()
-
-
-def _content_key(raw: bytes) -> str:
-    """A record's CloudTrail fields as text that ignores key order and spacing."""
-    try:
-        rec = json.loads(raw)
-    except ValueError:
-        return raw.decode("utf-8", "replace")
-    if not isinstance(rec, dict):
-        return json.dumps(rec, sort_keys=True)
-    return json.dumps({k: rec[k] for k in schema.RAW_COLUMNS if k in rec}, sort_keys=True)
 
 
 def _size(path: Path) -> int:
