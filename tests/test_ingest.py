@@ -575,7 +575,7 @@ def test_one_bad_small_file_does_not_cost_its_neighbours(tmp_path: Path) -> None
             f"f{i}.json" for i in range(5)]
         (msg,) = report.messages()
     # The bad record costs itself only (issue 8), and its place is named.
-    assert msg == f"{latin}: 1 of 1 record skipped (byte 12: invalid UTF-8)"
+    assert msg == f"{latin}: 1 of 1 record skipped (byte 13: invalid UTF-8)"
 
 
 

@@ -345,6 +345,7 @@ def _split_lines(data: bytes | mmap.mmap, path: Path, notes: list[str],
     bad = 0
     first_bad = 0
     bad_places: list[tuple[str, str]] = []
+    truncated_at = -1
     view = memoryview(data)
     size = len(data)
     pos = 0
@@ -364,14 +365,15 @@ def _split_lines(data: bytes | mmap.mmap, path: Path, notes: list[str],
         except (msgspec.DecodeError, RecursionError) as exc:
             bad += 1
             first_bad = first_bad or n
+            if "truncated" in str(exc):
+                truncated_at = n
             reason = (f"nested deeper than {salvage.MAX_DEPTH} levels"
                       if isinstance(exc, RecursionError)
                       else salvage.invalid_reason(bytes(line)) or "not valid JSON")
             bad_places.append((f"line {n:,}", reason))
     if damage is not None:
         damage.places, damage.place_unit = lines, "line"
-        if bad and pos >= size and bad_places[-1][0] == f"line {n:,}" and not data[
-                size - 1 : size].isspace() and len(out) > 0:
+        if bad and truncated_at == n and len(out) > 0:
             # The last line is cut (a download stopped mid-record): say so, not "bad JSON".
             bad_places.pop()
             bad -= 1

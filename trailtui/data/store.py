@@ -30,6 +30,7 @@ import duckdb
 
 from trailtui.data import ingest, schema
 from trailtui.data.dedup import drop_exact_duplicates
+from trailtui.data.message_log import MessageLog
 from trailtui.data.salvage_chunk import ingest_note, salvage_chunk
 
 CACHE_FORMAT = 3  # bump when the table layout changes: old caches are then ignored
@@ -127,6 +128,8 @@ class EventStore:
         self.sources: list[FileReport] = []
         self._pending_cache: tuple[Path, Path, LoadReport, int] | None = None
         self._scratch: list[Path] = []  # work folders in the cache root that are not a cache
+        self.log = MessageLog()  # every load error and note of the session (issue 8)
+        self.duplicates = 0  # records merged as exact copies, over every load
 
     # -- connections ------------------------------------------------------------------------
 
@@ -190,6 +193,19 @@ class EventStore:
     # -- loading ----------------------------------------------------------------------------
 
     def load(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+        first_screen: bool = False,
+    ) -> LoadReport:
+        """Load files, folders and globs (see `_load`); the report goes into the log too."""
+        report = self._load(paths, progress, cancel, first_screen)
+        self.duplicates += report.duplicates
+        self.log.add_report(report)
+        return report
+
+    def _load(
         self,
         paths: Sequence[str | os.PathLike[str]],
         progress: ProgressFn | None = None,
@@ -414,6 +430,7 @@ class EventStore:
             "warnings": report.warnings,
             # Files that failed (not paths that matched nothing: those are re-checked each run).
             "errors": report.errors[skip_errors:],
+            "duplicates": report.duplicates,
         }
         (work / "manifest.json").write_text(json.dumps(manifest))
         shutil.rmtree(cache_dir, ignore_errors=True)
@@ -456,6 +473,7 @@ class EventStore:
         report.files = [FileReport(**f) for f in manifest["files"]]
         report.errors.extend(manifest.get("errors", []))
         report.warnings.extend(manifest.get("warnings", []))
+        report.duplicates = int(manifest.get("duplicates", 0))
         report.events_added = self.event_count()
         self.sources.extend(report.files)
         return True
