@@ -107,10 +107,8 @@ def main() -> int:
     ingest.read_file = timed("ingest.read_file (msgspec split)", ingest_read)
     ingest.write_chunk = timed("ingest.write_chunk (NDJSON out)", ingest.write_chunk)
     S.run = timed(sql_kind, S.run)
-    if hasattr(S._ChunkLoader, "_drop_reordered_copies"):
-        orig = S._ChunkLoader._drop_reordered_copies
-        S._ChunkLoader._drop_reordered_copies = timed(  # type: ignore[method-assign]
-            "_drop_reordered_copies (total)", orig)
+    # Exact dedup (issue 8): candidates by `_h`, then the original records compared.
+    S.drop_exact_duplicates = timed("_drop_reordered_copies (total)", S.drop_exact_duplicates)
     stop = threading.Event()
     th = threading.Thread(target=sampler, args=(stop,), daemon=True)
     th.start()

@@ -7,7 +7,6 @@ one-liner does not pay for the UI.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import decimal
 import json
@@ -218,10 +217,12 @@ def write_result(out: IO[str], fmt: str, columns: list[str], types: list[str],
             def cell(value: Any) -> str:
                 return safe_multiline(text_cell(value))
 
-        w = csv.writer(out, lineterminator="\n")
+        from trailtui.data.safe_csv import writer  # one rule for every CSV (issue 8)
+
+        w = writer(out)
         w.writerow([cell(c) for c in columns])
         for row in rows:
-            w.writerow([cell(v) for v in row])
+            w.writerow([cell(v) for v in row], row)
     else:
         _write_table(out, columns, [[text_cell(v) for v in row] for row in rows])
 

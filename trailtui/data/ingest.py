@@ -12,13 +12,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import glob
-import gzip
 import io
 import json
 import mmap
 import os
 import re
-import zlib
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -709,8 +707,8 @@ class FileRecords:
     partition: Partition
     bytes_in: int
     multiline: bool
-    _keep: Any = None
-    damage: Damage = field(default_factory=Damage)  # the buffer the records point into (an mmap), closed by `release`
+    _keep: Any = None  # the buffer the records point into (an mmap), closed by `release`
+    damage: Damage = field(default_factory=Damage)
 
     def release(self) -> None:
         self.records = []
