@@ -28,8 +28,7 @@ from typing import Any, Final
 
 import duckdb
 
-from trailtui.data import ingest, schema
-from trailtui.data.dedup import drop_exact_duplicates
+from trailtui.data import dedup, ingest, schema
 from trailtui.data.message_log import MessageLog
 from trailtui.data.salvage_chunk import ingest_note, salvage_chunk
 
@@ -606,7 +605,7 @@ class _ChunkLoader:
         self.store._chunks[chunk_id] = chunk
         run(cur, schema.insert_sql(file_id=chunk_id, single_source=single),
             {"path": str(chunk.path)})
-        drop_exact_duplicates(cur, self.store, chunk_id)
+        dedup.drop_exact_duplicates(cur, self.store, chunk_id)
         return dict(run(cur, "SELECT source_file, count(*) FROM events "
                              "WHERE _file_id = ? GROUP BY ALL", [chunk_id]))
 
