@@ -189,8 +189,30 @@ def sql_literal(value: object) -> str:
         return repr(value)
     if isinstance(value, datetime):
         return f"TIMESTAMP '{_utc_naive(value).isoformat(sep=' ')}'"
-    text = str(value).replace("\x00", "")  # neither engine accepts NUL inside a literal
-    return "'" + text.replace("'", "''") + "'"
+    return _string_literal(str(value))
+
+
+# Characters a copied query must not carry raw: C0/C1 controls (ESC, BEL, CR, LF, NUL...) and
+# bidi/format characters. A terminal or an editor would act on them or hide them, and neither
+# engine accepts NUL inside a literal, so each becomes `chr(N)`, concatenated: the copied query
+# then matches exactly the events the screen matched (both engines have `chr` and `||`).
+_RAW_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff]")
+
+
+def _string_literal(text: str) -> str:
+    if not _RAW_UNSAFE.search(text):
+        return "'" + text.replace("'", "''") + "'"
+    parts: list[str] = []
+    last = 0
+    for m in _RAW_UNSAFE.finditer(text):
+        if m.start() > last:
+            parts.append("'" + text[last : m.start()].replace("'", "''") + "'")
+        parts.append(f"chr({ord(m.group())})")
+        last = m.end()
+    if last < len(text):
+        parts.append("'" + text[last:].replace("'", "''") + "'")
+    return "(" + " || ".join(parts) + ")"
 
 
 def _athena_time(value: datetime) -> str:
