@@ -53,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output of --sql: table (default), csv, json (one array) or jsonl")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the cache of loaded files")
+    p.add_argument("--cache-max", metavar="SIZE",
+                   help="cap the cache (e.g. 500M, 2G; default 4G or $TRAILTUI_CACHE_MAX); "
+                   "least recently used entries are removed first")
+    p.add_argument("--cache-info", action="store_true",
+                   help="print where the cache is, its size and entries, and exit")
+    p.add_argument("--clear-cache", action="store_true",
+                   help="remove every cache entry and exit")
     p.add_argument("--demo", action="store_true",
                    help="open the sample download that ships with trailtui")
     p.add_argument("--local-time", action="store_true",
@@ -68,6 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"trailtui {__version__}")
         return 0
+    if args.cache_max is not None or args.cache_info or args.clear_cache:
+        from trailtui.data.cache_cli import cache_command
+
+        code = cache_command(args.cache_max, args.cache_info, args.clear_cache)
+        if code is not None:
+            return code
     paths: list[str] = list(args.paths)
     if args.demo:
         paths.append(str(demo_path()))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -28,11 +27,12 @@ from typing import Any, Final
 
 import duckdb
 
+from trailtui.data import cache as cache_files
 from trailtui.data import dedup, ingest, schema
 from trailtui.data.message_log import MessageLog
 from trailtui.data.salvage_chunk import ingest_note, salvage_chunk
 
-CACHE_FORMAT = 3  # bump when the table layout changes: old caches are then ignored
+CACHE_FORMAT = 4  # bump when the table layout changes: old caches are then ignored
 
 
 @dataclass
@@ -97,12 +97,8 @@ def default_cache_dir() -> Path:
 
 
 def cache_key(files: Sequence[Path]) -> str:
-    """Changes whenever a file is added, removed, resized or touched."""
-    h = hashlib.sha256(f"trailtui-cache-{CACHE_FORMAT}".encode())
-    for f in sorted(str(p.resolve()) for p in files):
-        st = os.stat(f)
-        h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:32]
+    """Changes whenever a file is added, removed, resized, touched or replaced (inode, ctime)."""
+    return cache_files.key(files, CACHE_FORMAT)
 
 
 class EventStore:
@@ -129,6 +125,9 @@ class EventStore:
         self._scratch: list[Path] = []  # work folders in the cache root that are not a cache
         self.log = MessageLog()  # every load error and note of the session (issue 8)
         self.duplicates = 0  # records merged as exact copies, over every load
+        self._verifier = cache_files.Verifier()  # cached chunks: each block checked on first read
+        self._verifier.on_damage = self._cache_damaged
+        self._open_cache_dir: Path | None = None
 
     # -- connections ------------------------------------------------------------------------
 
@@ -228,6 +227,8 @@ class EventStore:
         fresh = self.event_count() == 0 and not self.sources
         if self.use_cache and fresh:
             try:
+                cache_files.private_dir(self.cache_dir)
+                cache_files.sweep(self.cache_dir)  # work folders of interrupted loads
                 cache_dir = self.cache_dir / cache_key(files)
                 if self._open_cache(cache_dir, report):
                     report.seconds = time.perf_counter() - t0
@@ -247,6 +248,8 @@ class EventStore:
         )
         try:
             work_dir.mkdir(parents=True, exist_ok=True)
+            if cache_dir:
+                cache_files.private_dir(work_dir.parent)
         except OSError as exc:
             report.warnings.append(f"cache unusable ({exc}); loading without it")
             cache_dir, work_dir = None, self._tmp
@@ -345,6 +348,7 @@ class EventStore:
         if chunk is None:
             raise KeyError(f"no loaded chunk {file_id}")
         start, end = chunk.offsets[line], chunk.offsets[line + 1] - 1
+        self._verifier.check(int(file_id), chunk.path, start, end + 1)
         with chunk.path.open("rb") as fh:
             fh.seek(start)
             return fh.read(end - start)
@@ -359,6 +363,7 @@ class EventStore:
                 if fh is None:
                     fh = handles[file_id] = chunk.path.open("rb")
                 start, end = chunk.offsets[line], chunk.offsets[line + 1] - 1
+                self._verifier.check(int(file_id), chunk.path, start, end + 1)
                 fh.seek(start)
                 yield fh.read(end - start)
         finally:
@@ -430,13 +435,30 @@ class EventStore:
             # Files that failed (not paths that matched nothing: those are re-checked each run).
             "errors": report.errors[skip_errors:],
             "duplicates": report.duplicates,
+            "integrity": cache_files.describe(work, self._chunks),
         }
         (work / "manifest.json").write_text(json.dumps(manifest))
+        cache_files.make_private(work)
         shutil.rmtree(cache_dir, ignore_errors=True)
         work.rename(cache_dir)
+        removed = cache_files.evict(cache_dir.parent, keep=cache_dir.name)
+        if removed:
+            self.log.add(f"cache: {len(removed):,} least recently used entr"
+                         f"{'y' if len(removed) == 1 else 'ies'} removed "
+                         f"({cache_files.human(sum(e.size for e in removed))}) to stay under "
+                         f"{cache_files.human(cache_files.max_bytes())}")
         # The chunks moved with the folder: point the live store at their new place.
         for chunk in self._chunks.values():
             chunk.path = cache_dir / "chunks" / chunk.path.name
+
+    def _cache_damaged(self, path: Path) -> None:
+        """A cached chunk failed its check after opening: the next start rebuilds."""
+        folder = self._open_cache_dir
+        if folder is not None:
+            with contextlib.suppress(OSError):
+                (folder / "manifest.json").unlink()
+        self.log.add(f"cache damaged ({path.name} changed on disk): its records are not shown; "
+                     "reopen the files to rebuild", "error", "Cache")
 
     def _open_cache(self, cache_dir: Path, report: LoadReport) -> bool:
         manifest_path = cache_dir / "manifest.json"
@@ -445,6 +467,11 @@ class EventStore:
         try:
             manifest = json.loads(manifest_path.read_text())
             if manifest.get("format") != CACHE_FORMAT:
+                return False
+            damage = cache_files.verify(cache_dir, manifest)
+            if damage is not None:
+                report.warnings.append(f"cache damaged ({damage}): rebuilt from the files")
+                shutil.rmtree(cache_dir, ignore_errors=True)
                 return False
             chunks: dict[int, ingest.Chunk] = {}
             for cid in manifest["chunks"]:
@@ -460,13 +487,20 @@ class EventStore:
                 run(self.con, "INSERT INTO m.chunk_sources SELECT * FROM cache_in.chunk_sources")
             finally:
                 run(self.con, "DETACH cache_in")
-        except (OSError, ValueError, KeyError, duckdb.Error):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, duckdb.Error) as exc:
             # Only called on an empty store: drop whatever half of the cache got in.
             with contextlib.suppress(duckdb.Error):
                 run(self.con, "DELETE FROM m.events")
                 run(self.con, "DELETE FROM m.chunk_sources")
+            report.warnings.append(
+                f"cache unreadable ({_first_line(exc)}): rebuilt from the files")
+            shutil.rmtree(cache_dir, ignore_errors=True)
             return False
         self._chunks.update(chunks)
+        for cid in chunks:
+            self._verifier.watch(cid, manifest["integrity"][f"chunks/{cid}.ndjson"]["crc"])
+        self._open_cache_dir = cache_dir
+        cache_files.touch(cache_dir)
         self._next_chunk = max(chunks, default=0)
         report.from_cache = True
         report.files = [FileReport(**f) for f in manifest["files"]]
