@@ -28,7 +28,7 @@ from typing import Any, Final
 import duckdb
 
 from trailtui.data import cache as cache_files
-from trailtui.data import dedup, ingest, schema
+from trailtui.data import dedup, guard, ingest, schema
 from trailtui.data.message_log import MessageLog
 from trailtui.data.salvage_chunk import ingest_note, salvage_chunk
 
@@ -108,7 +108,9 @@ class EventStore:
                  threads: int | None = None) -> None:
         self.use_cache = cache
         self.cache_dir = cache_dir or default_cache_dir()
-        self.con = duckdb.connect(":memory:")
+        # No extension is fetched from the network by itself; memory capped (data/guard.py).
+        self.con = duckdb.connect(":memory:", config=guard.CONNECT_CONFIG)
+        guard.configure(self.con)
         run(self.con, "SET TimeZone = 'UTC'")
         if threads:
             run(self.con, f"SET threads = {int(threads)}")

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import duckdb
 from textual.widget import Widget
 
-from trailtui.data import queries
+from trailtui.data import guard, queries
 from trailtui.data.export import (
     DEFAULT_EVENT_ORDER,
     ExportError,
@@ -66,7 +66,9 @@ def execute(
     for SQL problems. Usable without Textual (tests, scripts)."""
     t0 = time.perf_counter()
     try:
-        result = queries.run_query(cur, sql, dict(params or {}), store, cancel=cancel)
+        # Rolled back if it drops or changes what the screen depends on (issue 8).
+        result = guard.run_guarded(cur, sql, lambda: queries.run_query(
+            cur, sql, dict(params or {}), store, cancel=cancel))
     except duckdb.InterruptException:
         return Outcome("cancelled", elapsed_ms=(time.perf_counter() - t0) * 1000)
     except duckdb.Error as exc:
