@@ -601,3 +601,23 @@ def test_duckdb_still_refuses_what_it_refused(tmp_path: Path) -> None:
         assert salvage.invalid_reason(line) == reason
     assert all(salvage.invalid_reason(x) is None for x in lines(5))
     con.close()
+
+
+# --- odd paths get the right reason ----------------------------------------------------------
+
+
+def test_fifo_loop_and_utf16_get_their_own_reason(tmp_path: Path,
+                                                  loaded: list[EventStore]) -> None:
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    u16 = tmp_path / "u16.json"
+    u16.write_bytes(compact(lines(4)).decode().encode("utf-16"))
+    n, messages, store = load(fifo, tmp_path / "loop1", u16)
+    loaded.append(store)
+    assert n == 4
+    assert messages == [
+        f"{fifo}: a FIFO (named pipe), not a regular file: skipped (reading it could wait "
+        "forever)",
+        f"{tmp_path / 'loop1'}: symbolic link loop"]

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import glob
 import io
 import json
 import mmap
 import os
 import re
+import stat
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -108,11 +110,16 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
     for raw in paths:
         text = os.fspath(raw)
         p = Path(text).expanduser()
-        if p.is_file():
+        odd = _not_loadable(p)
+        if odd:
+            problems.append(f"{text}: {odd}")
+        elif p.is_file():
             files.append(p)
         elif p.is_dir():
-            found = sorted(_walk(p))
-            if not found:
+            unreadable: list[str] = []
+            found = sorted(_walk(p, unreadable))
+            problems.extend(unreadable)
+            if not found and not unreadable:
                 problems.append(f"{text}: folder holds no .json, .json.gz, .ndjson or .csv files")
             files.extend(found)
         elif any(ch in text for ch in "*?["):
@@ -136,14 +143,44 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
     return Expanded(unique, problems)
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    for root, dirs, names in os.walk(folder):
+def _not_loadable(p: Path) -> str | None:
+    """Why a path that exists cannot be read as a file or folder (FIFO, loop, permission)."""
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if exc.errno == errno.EACCES:
+            return "cannot read (permission denied)"
+        return None  # missing: the caller says so (or it is a glob)
+    if stat.S_ISDIR(st.st_mode):
+        if not os.access(p, os.R_OK | os.X_OK):
+            return "cannot read folder (permission denied)"
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        return f"{kind}, not a regular file: skipped (reading it could wait forever)"
+    return None
+
+
+def _walk(folder: Path, problems: list[str] | None = None) -> Iterator[Path]:
+    def refused(exc: OSError) -> None:
+        if problems is not None:
+            problems.append(f"{exc.filename}: cannot read folder ({exc.strerror or exc})")
+
+    for root, dirs, names in os.walk(folder, onerror=refused):
         dirs.sort()
         for name in names:
             if name.startswith("."):
                 continue
             if name.lower().endswith(EVENT_SUFFIXES):
-                yield Path(root) / name
+                path = Path(root) / name
+                odd = _not_loadable(path)
+                if odd:
+                    if problems is not None:
+                        problems.append(f"{path}: {odd}")
+                    continue
+                yield path
 
 
 @dataclass(frozen=True)
@@ -782,6 +819,14 @@ def read_file(path: Path) -> FileRecords:
         raise NoEvents(f"{path}: CloudTrail digest file (no events), skipped")
     damage = Damage()
     data = read_bytes(path, damage)
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 (PowerShell's Out-File): re-encode
+        try:
+            utf8 = bytes(data).decode("utf-16").encode("utf-8", "surrogatepass")
+        except UnicodeError as exc:
+            raise InputError(f"{path}: UTF-16 text that does not decode ({exc})") from exc
+        if isinstance(data, mmap.mmap):
+            data.close()
+        data = utf8
     if data[:3] == b"\xef\xbb\xbf":  # a UTF-8 BOM (Windows tools write one): drop it
         body = bytes(data[3:])
         if isinstance(data, mmap.mmap):
