@@ -46,7 +46,7 @@ MAX_MATCHES: Final = 10_000
 """Search stops counting here: enough to navigate, bounded on a pathological event."""
 MIN_WRAP_WIDTH: Final = 16
 
-Kind = Literal["key", "string", "number", "literal", "punct", "plain"]
+Kind = Literal["key", "string", "number", "literal", "punct", "plain", "more"]
 JsonPath = tuple[str | int, ...]
 
 
@@ -105,6 +105,13 @@ class JsonLine:
     """The whole line as text (indent included): what search looks at."""
 
 
+# A string value longer than this shows its start and "… N characters · + shows more": a 1 MB
+# value (an attacker's requestParameters) must open at once, not lay out a million cells.
+# `+` on the line shows SHOW_MORE_FACTOR times more; copies always take the whole value.
+VALUE_CAP: Final = 10_000
+SHOW_MORE_FACTOR: Final = 8
+
+
 def _line(
     indent: int, tokens: tuple[tuple[str, Kind], ...], path: JsonPath, value: object
 ) -> JsonLine:
@@ -112,14 +119,39 @@ def _line(
     return JsonLine(indent, tokens, path, value, plain)
 
 
+def _string_tokens(value: str, cap: int | None) -> tuple[tuple[str, Kind], ...]:
+    """A string value's tokens: whole, or its first `cap` characters and a "more" marker."""
+    if cap is None or len(value) <= cap:
+        return ((json_string(value), "string"),)
+    shown = json_string(value[:cap])[:-1]  # no closing quote: the value goes on
+    return ((shown, "string"),
+            (f" … {len(value):,} characters in all · + shows more", "more"))
+
+
+def show_more(line: JsonLine) -> JsonLine | None:
+    """The same line with SHOW_MORE_FACTOR times more of its long string; None if whole."""
+    if not isinstance(line.value, str) or not any(k == "more" for _t, k in line.tokens):
+        return None
+    shown = next(t for t, k in line.tokens if k == "string")
+    cap = max(VALUE_CAP, len(shown)) * SHOW_MORE_FACTOR
+    tokens: list[tuple[str, Kind]] = []
+    for text, kind in line.tokens:
+        if kind == "string":
+            tokens.extend(_string_tokens(line.value, cap))
+        elif kind != "more":
+            tokens.append((text, kind))
+    return _line(line.indent, tuple(tokens), line.path, line.value)
+
+
 _COMMA: Final[tuple[tuple[str, Kind], ...]] = ((",", "punct"),)
 
 
-def json_lines(value: object) -> list[JsonLine]:
+def json_lines(value: object, cap: int | None = VALUE_CAP) -> list[JsonLine]:
     """Pretty-print a parsed value (2-space indent, keys in file order) as coloured lines.
 
     Also takes plain dicts, lists and tuples (DuckDB STRUCT/LIST values). Iterative, so a
-    deeply nested hostile document cannot overflow the Python stack here.
+    deeply nested hostile document cannot overflow the Python stack here. Strings longer
+    than `cap` show their start (see VALUE_CAP); `cap=None` prints everything (copies).
     """
     lines: list[JsonLine] = []
     # Work items: (value, path, level, prefix tokens, trailing comma) or a closing line.
@@ -166,7 +198,9 @@ def json_lines(value: object) -> list[JsonLine]:
                 ]
             stack.extend(reversed(children))
             continue
-        lines.append(_line(pad, (*prefix, _scalar_token(node), *tail), path, node))
+        scalar = (_string_tokens(node, cap) if isinstance(node, str)
+                  and not isinstance(node, JsonNumber) else (_scalar_token(node),))
+        lines.append(_line(pad, (*prefix, *scalar, *tail), path, node))
     return lines
 
 
@@ -186,7 +220,14 @@ def _scalar_token(value: object) -> tuple[str, Kind]:
 
 def text_lines(text: str) -> list[JsonLine]:
     """Fallback for a record that is not JSON: its text, sanitised, one line per line."""
-    return [_line(0, ((part, "plain"),), (), None) for part in safe_multiline(text).split("\n")]
+    out = []
+    for part in text.split("\n"):
+        if len(part) > VALUE_CAP:
+            out.append(_line(0, ((safe_text(part[:VALUE_CAP]), "plain"),
+                                 (f" … {len(part):,} characters in all", "more")), (), None))
+        else:
+            out.append(_line(0, ((safe_multiline(part), "plain"),), (), None))
+    return out
 
 
 def lines_for(text: str) -> list[JsonLine]:
@@ -200,7 +241,7 @@ def lines_for(text: str) -> list[JsonLine]:
 
 def dumps(value: object) -> str:
     """Indented JSON text of a parsed value, with the same safety as the view (for copying)."""
-    return "\n".join(line.plain for line in json_lines(value))
+    return "\n".join(line.plain for line in json_lines(value, cap=None))
 
 
 def format_path(path: JsonPath) -> str:
@@ -266,6 +307,7 @@ class JsonView(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home,g", "first_line", "First line", show=False),
         Binding("end,G", "last_line", "Last line", show=False),
+        Binding("plus", "show_more", "Show more", id="trailtui.json.more"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -279,6 +321,7 @@ class JsonView(ScrollView, can_focus=True):
         "json-view--match",
         "json-view--match-current",
         "json-view--wrap",
+        "json-view--more",
     }
 
     DEFAULT_CSS = """
@@ -294,6 +337,7 @@ class JsonView(ScrollView, can_focus=True):
         & > .json-view--punct { color: $text-muted; }
         & > .json-view--plain { color: $foreground; }
         & > .json-view--wrap { color: $text-muted; }
+        & > .json-view--more { color: $text-warning; text-style: italic; }
         & > .json-view--cursor { background: $surface-lighten-2; }
         & > .json-view--match { background: $warning 40%; }
         & > .json-view--match-current { background: $warning; color: $background; }
@@ -428,6 +472,7 @@ class JsonView(ScrollView, can_focus=True):
         self._strips.discard(new)
         self._scroll_line_into_view(new)
         self.refresh()
+        self.refresh_bindings()  # "+ Show more" only on a cut line
         self.post_message(self.CursorMoved(self, new))
 
     def watch_wrap(self) -> None:
@@ -438,6 +483,25 @@ class JsonView(ScrollView, can_focus=True):
             self._ensure_layout()
             self.refresh()
             self.call_after_refresh(self._scroll_line_into_view, self.cursor_line)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_more":  # shown in the footer only on a line that is cut
+            return any(k == "more" for _t, k in self.current.tokens)
+        return True
+
+    def action_show_more(self) -> None:
+        """Show more of the cursor line's long value (the rest stays lazy)."""
+        index = self.cursor_line
+        longer = show_more(self._lines[index])
+        if longer is None:
+            return
+        self._lines[index] = longer
+        plain = longer.plain
+        self._cells[index] = len(plain) if plain.isascii() else cell_len(plain)
+        self._layout_key = None
+        self._strips.clear()
+        self.refresh_bindings()
+        self.refresh()
 
     def action_cursor_up(self) -> None:
         """Up a line; inside a value taller than the view, scroll through it first."""
