@@ -621,3 +621,17 @@ def test_fifo_loop_and_utf16_get_their_own_reason(tmp_path: Path,
         f"{fifo}: a FIFO (named pipe), not a regular file: skipped (reading it could wait "
         "forever)",
         f"{tmp_path / 'loop1'}: symbolic link loop"]
+
+
+def test_temp_folders_of_killed_sessions_are_removed(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / "trailtui-999999999-abc"
+    (dead / "x").mkdir(parents=True)
+    alive = tmp_path / f"trailtui-{os.getpid()}-keep"
+    alive.mkdir()
+    store = EventStore(cache=False)
+    store.close()
+    assert not dead.exists() and alive.exists()

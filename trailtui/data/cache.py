@@ -234,6 +234,26 @@ def sweep(root: Path) -> int:
     return freed
 
 
+_TEMP_NAME = re.compile(r"^trailtui-(?P<pid>\d+)-[\w]+$")
+
+
+def sweep_temp(tmp: Path) -> None:
+    """Remove our temporary chunk folders (`trailtui-<pid>-*`) whose process is gone."""
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        return
+    uid = os.getuid() if hasattr(os, "getuid") else -1
+    for name in names:
+        m = _TEMP_NAME.match(name)
+        if not m or _alive(int(m.group("pid"))):
+            continue
+        path = tmp / name
+        with contextlib.suppress(OSError):
+            if path.is_dir() and not path.is_symlink() and path.stat().st_uid == uid:
+                shutil.rmtree(path, ignore_errors=True)
+
+
 def folder_size(folder: Path) -> int:
     total = 0
     for base, _dirs, files in os.walk(folder):

@@ -120,7 +120,9 @@ class EventStore:
         self._lock = threading.Lock()
         self._chunks: dict[int, ingest.Chunk] = {}
         self._next_chunk = 0
-        self._tmp = Path(tempfile.mkdtemp(prefix="trailtui-"))
+        # The pid in the name lets the next start remove what a killed session left behind.
+        cache_files.sweep_temp(Path(tempfile.gettempdir()))
+        self._tmp = Path(tempfile.mkdtemp(prefix=f"trailtui-{os.getpid()}-"))
         self._running: set[duckdb.DuckDBPyConnection] = set()
         self.sources: list[FileReport] = []
         self._pending_cache: tuple[Path, Path, LoadReport, int] | None = None
