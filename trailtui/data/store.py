@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import duckdb
+import msgspec
 
 from trailtui.data import cache as cache_files
 from trailtui.data import dedup, guard, ingest, schema
@@ -285,6 +286,11 @@ class EventStore:
                     report.errors.append(str(exc))
                 except MemoryError:
                     report.errors.append(f"{path}: out of memory while reading")
+                except (RecursionError, ValueError, OSError, msgspec.MsgspecError) as exc:
+                    # A reader bug or an input nobody foresaw: one message, never a traceback,
+                    # and the other files still load.
+                    report.errors.append(f"{path}: could not read ({type(exc).__name__}: "
+                                         f"{_first_line(exc)})")
                 else:
                     report.warnings.extend(fr.notes)
                     big = len(fr.records) > ingest.SMALL_FILE_RECORDS or fr.bytes_in > (32 << 20)
