@@ -23,9 +23,9 @@ from trailtui.data import cache, dedup, guard, salvage
 from trailtui.data.export import ExportFormat, export_events
 from trailtui.data.filters import Chip, FilterState
 from trailtui.data.history import History
+from trailtui.data.results import execute
 from trailtui.data.safe_csv import writer
 from trailtui.data.store import EventStore
-from trailtui.screens.console_runner import execute
 
 N = 100
 BAD = 50  # the index of the damaged record

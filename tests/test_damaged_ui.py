@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 
 from trailtui.app import TrailApp
+from trailtui.jsontext import VALUE_CAP
 from trailtui.pilot import settle
 from trailtui.screens.browser import BrowserScreen
-from trailtui.screens.detail import VALUE_CAP, DetailScreen, JsonView
+from trailtui.screens.detail import DetailScreen
 from trailtui.screens.messages import MessagesScreen
 from trailtui.widgets.event_table import EventTable
+from trailtui.widgets.json_view import JsonView
 
 SIZE = (160, 48)
 

@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 
 from trailtui.commands import ConsoleCommands
+from trailtui.data.service import DataService
 from trailtui.data.store import EventStore
 from trailtui.screens.browser import BrowserScreen
 
@@ -31,10 +32,11 @@ class TrailApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Keys", id="trailtui.help"),
-        Binding("q", "quit", "Quit", id="trailtui.quit"),
-        Binding("m", "messages", "Messages", id="trailtui.messages"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("question_mark", "help", "Keys", id="trailtui.help", tooltip="help (this screen)"),
+        Binding("q", "quit", "Quit", id="trailtui.quit", tooltip="quit"),
+        Binding("m", "messages", "Messages", id="trailtui.messages",
+                tooltip="messages: every load error and note of the session"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, tooltip="quit"),
     ]
 
     def __init__(
@@ -48,6 +50,7 @@ class TrailApp(App[int]):
         super().__init__()
         self.paths = list(paths)
         self.store = store or EventStore(cache=cache)
+        self.data = DataService(self.store)  # the one way screens reach the events
         self.local_time = local_time
 
     def on_mount(self) -> None:
@@ -68,7 +71,7 @@ class TrailApp(App[int]):
             gc.collect()
 
     def get_default_screen(self) -> BrowserScreen:
-        return BrowserScreen(self.store, self.paths, local_time=self.local_time)
+        return BrowserScreen(self.store, self.paths, local_time=self.local_time, data=self.data)
 
     def action_help(self) -> None:
         from trailtui.screens.help import HelpScreen
@@ -91,6 +94,7 @@ class TrailApp(App[int]):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_unmount(self) -> None:
+        self.data.close()
         self.store.interrupt_all()
         self.store.close()
         gc.unfreeze()  # let everything be freed normally at exit (DuckDB reports leaks else)

@@ -18,17 +18,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from trailtui.clipboard import copy_text
-from trailtui.sanitize import safe_multiline, safe_text
-from trailtui.screens.detail import (
+from trailtui.jsontext import (
     SHOW_MORE_FACTOR,
     VALUE_CAP,
     JsonLine,
     JsonObject,
-    JsonView,
     clipboard_text,
     json_lines,
     parse_json,
 )
+from trailtui.sanitize import safe_multiline, safe_text
+from trailtui.widgets.json_view import JsonView
 
 PLACEHOLDER = "∅ (no value)"
 
@@ -54,9 +54,10 @@ class ValueScreen(ModalScreen[None]):
     """Shows one value whole; `y` copies it safely."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="trailtui.value.close"),
-        Binding("y", "copy", "Copy", id="trailtui.value.copy"),
-        Binding("plus", "show_more", "Show more", id="trailtui.value.more"),
+        Binding("escape,q", "close", "Close", id="trailtui.value.close", tooltip="close"),
+        Binding("y", "copy", "Copy", id="trailtui.value.copy", tooltip="copy the whole value"),
+        Binding("plus", "show_more", "Show more", id="trailtui.value.more",
+                tooltip="show more of a long value"),
     ]
 
     DEFAULT_CSS = """
