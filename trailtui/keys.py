@@ -35,7 +35,7 @@ class KeyRow:
 
 _NAMES: Final[dict[str, str]] = {
     "question_mark": "?", "slash": "/", "colon": ":", "minus": "-", "pageup": "pgup",
-    "pagedown": "pgdn", "f5": "F5",
+    "pagedown": "pgdn", "f5": "F5", "plus": "+",
 }  # fmt: skip
 
 EXTRA_KEYS: Final[tuple[KeyRow, ...]] = (
