@@ -92,10 +92,13 @@ SHOW_MORE_FACTOR: Final = 8
 
 def _string_tokens(value: str, cap: int | None) -> tuple[tuple[str, Kind], ...]:
     """A string value's tokens: whole, or its first `cap` characters and a "more" marker."""
-    if cap is None or len(value) <= cap:
+    if cap is None:
         return ((json_string(value), "string"),)
-    shown = json_string(value[:cap])[:-1]  # no closing quote: the value goes on
-    return ((shown, "string"),
+    # The cap counts shown characters: 1 MB of ESC shows as `\u001b` x 6 per character.
+    head = json_string(value[: cap + 1])
+    if len(value) <= cap and len(head) <= cap + 2:
+        return ((head, "string"),)
+    return ((head[:cap], "string"),  # no closing quote: the value goes on
             (f" … {len(value):,} characters in all · + shows more", "more"))
 
 
