@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--local-time", action="store_true",
                    help="show times in the local time zone (default: UTC, as CloudTrail)")
     p.add_argument("--version", action="store_true", help="print the version and exit")
+    from trailtui import remote_cli  # Athena/Trino options (no boto3 or Textual imported)
+
+    remote_cli.add_arguments(p)
     return p
 
 
@@ -87,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = cache_command(args.cache_max, args.cache_info, args.clear_cache)
         if code is not None:
             return code
+    if remote_cli_wanted(args):
+        from trailtui import remote_cli
+
+        return remote_cli.main(args)
     paths: list[str] = list(args.paths)
     if args.demo:
         paths.append(str(demo_path()))
@@ -97,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time)
     app.run()
     return app.return_code or 0
+
+
+def remote_cli_wanted(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "athena", None) or getattr(args, "trino", None))
 
 
 def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
