@@ -189,7 +189,17 @@ def sql_literal(value: object) -> str:
         return repr(value)
     if isinstance(value, datetime):
         return f"TIMESTAMP '{_utc_naive(value).isoformat(sep=' ')}'"
-    return _string_literal(str(value))
+    text = str(value).replace("\x00", "")  # neither engine accepts NUL inside a literal
+    return "'" + text.replace("'", "''") + "'"
+
+
+def copy_literal(value: object) -> str:
+    """A value for a query the user copies ("Copy filter as SQL"): text with control or bidi
+    characters becomes `'a' || chr(27) || 'b'`, NUL included, so the copied query holds no raw
+    attacker bytes and matches exactly the events the screen matched."""
+    if isinstance(value, str):
+        return _string_literal(value)
+    return sql_literal(value)
 
 
 # Characters a copied query must not carry raw: C0/C1 controls (ESC, BEL, CR, LF, NUL...) and
@@ -342,19 +352,19 @@ class Chip:
             return _search_sql(str(self.value), lambda v: ("?", [v]))
         return _time_sql(self.start, self.end, lambda v: ("?", [v]))
 
-    def duckdb_sql(self) -> str:
+    def duckdb_sql(self, literal: Callable[[object], str] = copy_literal) -> str:
         """This chip as a standalone DuckDB condition with the values inlined."""
         if self.kind in ("include", "exclude"):
             expr = COLUMNS[self.column].sql
             if self.value is None:
                 return f"{expr} IS {'NOT ' if self.kind == 'exclude' else ''}NULL"
             op = "=" if self.kind == "include" else "IS DISTINCT FROM"
-            return f"{expr} {op} {sql_literal(self.value)}"
+            return f"{expr} {op} {literal(self.value)}"
         if self.kind == "search":
-            return _search_sql(str(self.value), lambda v: (sql_literal(v), []), indent="    ")[0]
-        return _time_sql(self.start, self.end, lambda v: (sql_literal(v), []))[0]
+            return _search_sql(str(self.value), lambda v: (literal(v), []), indent="    ")[0]
+        return _time_sql(self.start, self.end, lambda v: (literal(v), []))[0]
 
-    def athena_sql(self) -> str:
+    def athena_sql(self, literal: Callable[[object], str] = sql_literal) -> str:
         """This chip as a condition over the Athena CloudTrail table, values inlined."""
         if self.kind in ("include", "exclude"):
             col = COLUMNS[self.column]
@@ -364,9 +374,9 @@ class Chip:
             if col.kind == "bool":  # `readonly` is the string 'true'/'false' in Athena
                 value = "true" if value else "false"
             op = "=" if self.kind == "include" else "IS DISTINCT FROM"
-            return f"{col.athena} {op} {sql_literal(value)}"
+            return f"{col.athena} {op} {literal(value)}"
         if self.kind == "search":
-            return _athena_search(str(self.value))
+            return _athena_search(str(self.value), literal)
         parts = []
         if self.start is not None:
             parts.append(f"eventtime >= {_athena_time(self.start)}")
@@ -424,12 +434,12 @@ def _search_sql(
     return f"({lead}{sep.join(parts)})", params
 
 
-def _athena_search(text: str) -> str:
+def _athena_search(text: str, literal: Callable[[object], str] = sql_literal) -> str:
     """The search as Trino SQL: `strpos(lower(col), 'text') > 0` per column."""
-    parts = [f"strpos(lower({c}), {sql_literal(text.lower())}) > 0" for c in _ATHENA_SEARCH_TEXT]
+    parts = [f"strpos(lower({c}), {literal(text.lower())}) > 0" for c in _ATHENA_SEARCH_TEXT]
     for c in _ATHENA_SEARCH_JSON:
         for needle in dict.fromkeys((text, json_escaped(text))):
-            parts.append(f"strpos(lower({c}), {sql_literal(needle.lower())}) > 0")
+            parts.append(f"strpos(lower({c}), {literal(needle.lower())}) > 0")
     return "(\n    " + "\n    OR ".join(parts) + ")"
 
 
@@ -542,7 +552,7 @@ class FilterState:
         them to limit the data scanned.
         """
         lines = ["SELECT *", f"FROM {table}"]
-        lines += _where_lines(c.athena_sql() for c in self.chips)
+        lines += _where_lines(c.athena_sql(copy_literal) for c in self.chips)
         lines.append("ORDER BY eventtime DESC")
         return "\n".join(lines) + ";"
 
