@@ -635,3 +635,16 @@ def test_temp_folders_of_killed_sessions_are_removed(tmp_path: Path,
     store = EventStore(cache=False)
     store.close()
     assert not dead.exists() and alive.exists()
+
+
+def test_a_record_over_the_size_limit_costs_itself(tmp_path: Path, loaded: list[EventStore],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(salvage, "MAX_RECORD_BYTES", 1 << 20)
+    recs = lines(10)
+    recs[3] = recs[3][:-1] + b', "requestParameters": {"p": "' + b"A" * (2 << 20) + b'"}}'
+    path = tmp_path / "huge.ndjson"
+    path.write_bytes(b"\n".join(recs) + b"\n")
+    n, messages, store = load(path)
+    loaded.append(store)
+    assert n == 9
+    assert messages == [f"{path}: 1 of 10 records skipped (line 4: larger than 1 MB)"]

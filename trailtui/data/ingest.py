@@ -812,6 +812,27 @@ def _fix_lowercase(records: list[Record], data: Any, path: Path, notes: list[str
         )
 
 
+def _drop_oversized(records: list[Record], damage: Damage) -> list[Record]:
+    """Records over MAX_RECORD_BYTES are skipped with their place (an explicit size limit).
+    One max() over the lengths in C when none is (every file)."""
+    limit = salvage.MAX_RECORD_BYTES
+    if max(map(len, records)) <= limit:
+        return records
+    keep: list[Record] = []
+    places = array("q") if damage.places is not None else None
+    for i, rec in enumerate(records):
+        if len(rec) > limit:
+            damage.skipped.append((damage.place(i) or f"record {i + 1:,}",
+                                   f"larger than {limit >> 20} MB"))
+        else:
+            keep.append(rec)
+            if places is not None and damage.places is not None and i < len(damage.places):
+                places.append(damage.places[i])
+    if places is not None:
+        damage.places = places
+    return keep
+
+
 def read_file(path: Path) -> FileRecords:
     """Read one input file into records; InputError/NoEvents say why it gave none."""
     part = path_partition(path)
@@ -857,6 +878,10 @@ def read_file(path: Path) -> FileRecords:
             raise InputError(f"{path}: not JSON, NDJSON, CSV or gzip, so not a CloudTrail file")
         if not records:
             raise NoEvents(f"{path}: no CloudTrail events in it")
+        records = _drop_oversized(records, damage)
+        if not records:
+            raise InputError(f"{path}: every record is larger than "
+                             f"{salvage.MAX_RECORD_BYTES >> 20} MB, skipped")
         if kind != "console CSV":
             _fix_lowercase(records, data, path, notes)
         if part.kind == "Insight":

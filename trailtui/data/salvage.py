@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 
 MAX_DEPTH = 200  # CloudTrail records nest ~15 deep; Python's parsers recurse ~1,000 deep
-MAX_RECORD_BYTES = 32 << 20  # DuckDB's read_ndjson is given this as maximum_object_size
+MAX_RECORD_BYTES = 64 << 20  # one record; checked on every file (a max() of lengths)
 _DEFAULT_GUNZIP = 3 << 30  # as Suzaku: 3 GiB per file
 
 
