@@ -20,6 +20,7 @@ from trailtui.commands import ConsoleCommands
 from trailtui.data.service import DataService
 from trailtui.data.store import EventStore
 from trailtui.screens.browser import BrowserScreen
+from trailtui.screens.findings import FindingsOptions
 
 _DEFAULT_GC = gc.get_threshold()
 
@@ -46,8 +47,10 @@ class TrailApp(App[int]):
         cache: bool = True,
         local_time: bool = False,
         store: EventStore | None = None,
+        findings: FindingsOptions | None = None,
     ) -> None:
         super().__init__()
+        self.findings_options = findings or FindingsOptions()
         self.paths = list(paths)
         self.store = store or EventStore(cache=cache)
         self.data = DataService(self.store)  # the one way screens reach the events

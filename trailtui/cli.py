@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sql", metavar="QUERY",
                    help="run QUERY over the loaded events, print the result and exit")
     p.add_argument("--format", choices=FORMATS, default="table",
-                   help="output of --sql: table (default), csv, json (one array) or jsonl")
+                   help="output of --sql and --findings: table (default), csv, json (one "
+                   "array) or jsonl")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the cache of loaded files")
     p.add_argument("--cache-max", metavar="SIZE",
@@ -67,8 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show times in the local time zone (default: UTC, as CloudTrail)")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     from trailtui import remote_cli  # Athena/Trino options (no boto3 or Textual imported)
+    from trailtui.findings_cli import add_arguments
 
     remote_cli.add_arguments(p)
+    add_arguments(p)
     return p
 
 
@@ -99,9 +102,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths.append(str(demo_path()))
     if args.sql is not None:
         return headless(paths, args.sql, args.format, cache=not args.no_cache)
-    from trailtui.app import TrailApp  # the UI is imported only when it is used
+    if args.findings:
+        from trailtui.findings_cli import headless_findings
 
-    app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time)
+        return headless_findings(paths, args.format, rules=args.rules,
+                                 pack=not args.no_rule_pack, exclusions=args.exclusions,
+                                 cache=not args.no_cache)
+    from trailtui.app import TrailApp  # the UI is imported only when it is used
+    from trailtui.screens.findings import FindingsOptions
+
+    app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time,
+                   findings=FindingsOptions(tuple(args.rules), not args.no_rule_pack,
+                                            args.exclusions))
     app.run()
     return app.return_code or 0
 

@@ -40,8 +40,10 @@ from trailtui.data.service import (
 from trailtui.data.store import EventStore, LoadProgress
 from trailtui.messages import FacetsReady, LoadFinished, LoadProgressed, ViewReady, WorkFailed
 from trailtui.sanitize import safe_text
+from trailtui.screens.findings import FindingsOptions, FindingsReady, start_findings
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import FilterBar
+from trailtui.widgets.findings_panel import FindingsPanel
 from trailtui.widgets.sql_console import SqlConsole
 from trailtui.widgets.status_line import Status, StatusLine
 from trailtui.widgets.virtual_table import Column, VirtualTable
@@ -85,6 +87,8 @@ class BrowserScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "focus_facets", "Facets", id="trailtui.facets",
                 tooltip="focus the facet panels (the first is user/role)"),
+        Binding("F", "focus_findings", "Findings", id="trailtui.findings",
+                tooltip="focus the findings panel (enter there: filter to a finding's events)"),
         Binding("slash", "search", "Search", id="trailtui.search",
                 tooltip="search the whole event text"),
         Binding("u", "undo", "Undo filter", id="trailtui.undo", tooltip="undo the last filter"),
@@ -147,6 +151,7 @@ class BrowserScreen(Screen[None]):
         yield FilterBar(id="filters")
         with Horizontal(id="main"):
             with VerticalScroll(id="facets"):
+                yield FindingsPanel(id="findings")
                 for key in PANEL_FACETS:
                     yield FacetPanel(key, _FACET_TITLES.get(key, key), id=f"facet-{key}")
             with Vertical(id="right"):
@@ -264,6 +269,25 @@ class BrowserScreen(Screen[None]):
             "no events loaded · o opens files")
         self.refresh_all()
         self.runner.refresh_completions()
+        if self.data.event_count():
+            start_findings(self, self.data, getattr(self.app, "findings_options",
+                                                    FindingsOptions()))
+
+    @on(FindingsReady)
+    def _on_findings(self, message: FindingsReady) -> None:
+        self.query_one(FindingsPanel).findings = message.summaries
+        self.runner.refresh_completions()  # the `findings` view now exists
+        if message.problems:
+            shown = "\n".join(safe_text(p) for p in message.problems[:5])
+            more = len(message.problems) - 5
+            self.notify(shown + (f"\n… and {more} more" if more > 0 else ""),
+                        title="Rules not used", severity="warning", markup=False, timeout=12)
+
+    @on(FindingsPanel.Picked)
+    def _on_finding_picked(self, message: FindingsPanel.Picked) -> None:
+        self.set_filters(self.filters.add(Chip.finding(message.finding.rule_id,
+                                                       message.finding.title)))
+        self._table().focus()
 
     # -- filter state -> workers ------------------------------------------------------------
 
@@ -429,6 +453,9 @@ class BrowserScreen(Screen[None]):
 
     # -- facets and filters -----------------------------------------------------------------
 
+    def action_focus_findings(self) -> None:
+        self.query_one(FindingsPanel).focus()
+
     def action_focus_facets(self) -> None:
         self.query_one(f"#facet-{PANEL_FACETS[0]}", FacetPanel).focus()
 
@@ -578,6 +605,8 @@ class BrowserScreen(Screen[None]):
         """Read one event's row and original record (worker thread), then show it."""
         try:
             raw, row = self.data.event(file_id, line)
+            if row is not None:  # the findings on it, for the detail header
+                row["_findings"] = self.data.event_findings(file_id, line)
         except (DataError, JobCancelled) as exc:
             self.post_message(WorkFailed("open event", str(exc)))
             return
