@@ -648,3 +648,17 @@ def test_a_record_over_the_size_limit_costs_itself(tmp_path: Path, loaded: list[
     loaded.append(store)
     assert n == 9
     assert messages == [f"{path}: 1 of 10 records skipped (line 4: larger than 1 MB)"]
+
+
+def test_the_console_cannot_drop_the_findings(tmp_path: Path, loaded: list[EventStore]) -> None:
+    path = tmp_path / "e.json"
+    path.write_bytes(compact(lines(10)))
+    store = EventStore(cache=False)
+    loaded.append(store)
+    store.load([str(path)])
+    cur = store.cursor()
+    cur.execute("CREATE TABLE IF NOT EXISTS finding_hits (rule_idx INTEGER)").fetchall()
+    outcome = execute(store, cur, "DROP TABLE finding_hits", None)
+    assert outcome.kind == "error" and "rolled back" in outcome.error
+    assert cur.execute("SELECT count(*) FROM finding_hits").fetchall() == [(0,)]
+    cur.close()

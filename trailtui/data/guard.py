@@ -38,7 +38,8 @@ DEFAULT_MEMORY_SHARE = 0.5
 _READ_ONLY_KINDS: Final = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL", "SET", "VARIABLE_SET",
                                      "RELATION", "PREPARE", "EXECUTE"})
 _DATA_KINDS: Final = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE_INTO", "COPY"})
-_PROTECTED_TABLES: Final = ("events", "chunk_sources")
+_PROTECTED_TABLES: Final = ("events", "chunk_sources", "finding_rules", "finding_hits")
+_PROTECTED_VIEWS: Final = ("findings",)  # the findings panel (data/findings/engine.py)
 _COMPAT_NAME = re.compile(r"CREATE OR REPLACE (VIEW|MACRO) ([\w.]+)", re.IGNORECASE)
 _DETACH_MAIN = re.compile(r"^\s*DETACH\s+(?:DATABASE\s+)?(?:IF\s+EXISTS\s+)?\"?m\"?\s*;?\s*$",
                           re.IGNORECASE)
@@ -59,6 +60,7 @@ def _protected_names() -> tuple[set[str], set[str]]:
 
 
 _VIEWS, _MACROS = _protected_names()
+_VIEWS |= set(_PROTECTED_VIEWS)
 
 
 def physical_memory() -> int:
