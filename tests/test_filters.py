@@ -14,6 +14,7 @@ from trailtui.data.filters import (
     AROUND_HALF_WIDTH,
     Chip,
     FilterState,
+    copy_literal,
     pivot_chips,
     sql_literal,
 )
@@ -338,6 +339,7 @@ def test_sql_literals() -> None:
     assert sql_literal(True) == "TRUE"
     assert sql_literal(T) == "TIMESTAMP '2024-05-01 10:00:00'"
     assert sql_literal("a\x00b") == "'ab'"
+    assert copy_literal("a\x00b") == "('a' || chr(0) || 'b')"  # NUL kept exact (issue 8)
 
 
 def test_search_unicode_and_escaped_json(tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -7,7 +7,6 @@ one-liner does not pay for the UI.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import decimal
 import json
@@ -61,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "gaps, download cap...) and exit; --format json for a structure")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the cache of loaded files")
+    p.add_argument("--cache-max", metavar="SIZE",
+                   help="cap the cache (e.g. 500M, 2G; default 4G or $TRAILTUI_CACHE_MAX); "
+                   "least recently used entries are removed first")
+    p.add_argument("--cache-info", action="store_true",
+                   help="print where the cache is, its size and entries, and exit")
+    p.add_argument("--clear-cache", action="store_true",
+                   help="remove every cache entry and exit")
     p.add_argument("--demo", action="store_true",
                    help="open the sample download that ships with trailtui")
     p.add_argument("--local-time", action="store_true",
@@ -88,6 +94,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"trailtui {__version__}")
         return 0
+    if args.cache_max is not None or args.cache_info or args.clear_cache:
+        from trailtui.data.cache_cli import cache_command
+
+        code = cache_command(args.cache_max, args.cache_info, args.clear_cache)
+        if code is not None:
+            return code
     if remote_cli_wanted(args):
         from trailtui import remote_cli
 
@@ -239,10 +251,12 @@ def write_result(out: IO[str], fmt: str, columns: list[str], types: list[str],
             def cell(value: Any) -> str:
                 return safe_multiline(text_cell(value))
 
-        w = csv.writer(out, lineterminator="\n")
+        from trailtui.data.safe_csv import writer  # one rule for every CSV (issue 8)
+
+        w = writer(out)
         w.writerow([cell(c) for c in columns])
         for row in rows:
-            w.writerow([cell(v) for v in row])
+            w.writerow([cell(v) for v in row], row)
     else:
         _write_table(out, columns, [[text_cell(v) for v in row] for row in rows])
 

@@ -41,6 +41,7 @@ class KeyRow:
 _NAMES: Final[dict[str, str]] = {
     "question_mark": "?", "slash": "/", "colon": ":", "minus": "-", "pageup": "pgup",
     "pagedown": "pgdn", "f5": "F5", "left_square_bracket": "[", "right_square_bracket": "]",
+    "plus": "+",
 }  # fmt: skip
 
 EXTRA_KEYS: Final[tuple[KeyRow, ...]] = (

@@ -235,6 +235,38 @@ def sql_literal(value: object) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def copy_literal(value: object) -> str:
+    """A value for a query the user copies ("Copy filter as SQL"): text with control or bidi
+    characters becomes `'a' || chr(27) || 'b'`, NUL included, so the copied query holds no raw
+    attacker bytes and matches exactly the events the screen matched."""
+    if isinstance(value, str):
+        return _string_literal(value)
+    return sql_literal(value)
+
+
+# Characters a copied query must not carry raw: C0/C1 controls (ESC, BEL, CR, LF, NUL...) and
+# bidi/format characters. A terminal or an editor would act on them or hide them, and neither
+# engine accepts NUL inside a literal, so each becomes `chr(N)`, concatenated: the copied query
+# then matches exactly the events the screen matched (both engines have `chr` and `||`).
+_RAW_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff]")
+
+
+def _string_literal(text: str) -> str:
+    if not _RAW_UNSAFE.search(text):
+        return "'" + text.replace("'", "''") + "'"
+    parts: list[str] = []
+    last = 0
+    for m in _RAW_UNSAFE.finditer(text):
+        if m.start() > last:
+            parts.append("'" + text[last : m.start()].replace("'", "''") + "'")
+        parts.append(f"chr({ord(m.group())})")
+        last = m.end()
+    if last < len(text):
+        parts.append("'" + text[last:].replace("'", "''") + "'")
+    return "(" + " || ".join(parts) + ")"
+
+
 def _athena_time(value: datetime) -> str:
     return "'" + _ceil_second(value).strftime("%Y-%m-%dT%H:%M:%SZ") + "'"
 
@@ -376,21 +408,21 @@ class Chip:
             return _FINDING_SQL, [self.value]
         return _time_sql(self.start, self.end, lambda v: ("?", [v]))
 
-    def duckdb_sql(self) -> str:
+    def duckdb_sql(self, literal: Callable[[object], str] = copy_literal) -> str:
         """This chip as a standalone DuckDB condition with the values inlined."""
         if self.kind in ("include", "exclude"):
             expr = _column_literal_sql(self.column)
             if self.value is None:
                 return f"{expr} IS {'NOT ' if self.kind == 'exclude' else ''}NULL"
             op = "=" if self.kind == "include" else "IS DISTINCT FROM"
-            return f"{expr} {op} {sql_literal(self.value)}"
+            return f"{expr} {op} {literal(self.value)}"
         if self.kind == "search":
-            return _search_sql(str(self.value), lambda v: (sql_literal(v), []), indent="    ")[0]
+            return _search_sql(str(self.value), lambda v: (literal(v), []), indent="    ")[0]
         if self.kind == "finding":
-            return _FINDING_SQL.replace("?", sql_literal(self.value))
-        return _time_sql(self.start, self.end, lambda v: (sql_literal(v), []))[0]
+            return _FINDING_SQL.replace("?", literal(self.value))
+        return _time_sql(self.start, self.end, lambda v: (literal(v), []))[0]
 
-    def athena_sql(self) -> str:
+    def athena_sql(self, literal: Callable[[object], str] = sql_literal) -> str:
         """This chip as a condition over the Athena CloudTrail table, values inlined."""
         if self.kind in ("include", "exclude"):
             col = _athena_column(self.column)
@@ -400,9 +432,9 @@ class Chip:
             if col.kind == "bool":  # `readonly` is the string 'true'/'false' in Athena
                 value = "true" if value else "false"
             op = "=" if self.kind == "include" else "IS DISTINCT FROM"
-            return f"{col.athena} {op} {sql_literal(value)}"
+            return f"{col.athena} {op} {literal(value)}"
         if self.kind == "search":
-            return _athena_search(str(self.value))
+            return _athena_search(str(self.value), literal)
         if self.kind == "finding":  # findings exist only in trailtui's DuckDB
             return f"TRUE /* finding {str(self.value).replace('*/', '* /')}: not in Athena */"
         parts = []
@@ -468,12 +500,12 @@ def _search_sql(
     return f"({lead}{sep.join(parts)})", params
 
 
-def _athena_search(text: str) -> str:
+def _athena_search(text: str, literal: Callable[[object], str] = sql_literal) -> str:
     """The search as Trino SQL: `strpos(lower(col), 'text') > 0` per column."""
-    parts = [f"strpos(lower({c}), {sql_literal(text.lower())}) > 0" for c in _ATHENA_SEARCH_TEXT]
+    parts = [f"strpos(lower({c}), {literal(text.lower())}) > 0" for c in _ATHENA_SEARCH_TEXT]
     for c in _ATHENA_SEARCH_JSON:
         for needle in dict.fromkeys((text, json_escaped(text))):
-            parts.append(f"strpos(lower({c}), {sql_literal(needle.lower())}) > 0")
+            parts.append(f"strpos(lower({c}), {literal(needle.lower())}) > 0")
     return "(\n    " + "\n    OR ".join(parts) + ")"
 
 
@@ -586,7 +618,7 @@ class FilterState:
         them to limit the data scanned.
         """
         lines = ["SELECT *", f"FROM {table}"]
-        lines += _where_lines(c.athena_sql() for c in self.chips)
+        lines += _where_lines(c.athena_sql(copy_literal) for c in self.chips)
         lines.append("ORDER BY eventtime DESC")
         return "\n".join(lines) + ";"
 

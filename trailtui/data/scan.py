@@ -55,7 +55,7 @@ class Read:
     _error: BaseException | None = None
 
     def result(self) -> ingest.FileRecords:
-        """The records, or the InputError / NoEvents / MemoryError reading raised."""
+        """The records, or whatever reading raised (InputError, NoEvents, MemoryError...)."""
         if self._error is not None:
             raise self._error
         assert self._records is not None
@@ -65,8 +65,8 @@ class Read:
 def _read(path: Path, size: int) -> Read:
     try:
         return Read(path, size, ingest.read_file(path))
-    except (ingest.InputError, MemoryError) as exc:
-        return Read(path, size, None, exc)
+    except Exception as exc:  # re-raised by `result()` in the loader's loop, which
+        return Read(path, size, None, exc)  # names the file (as if read there)
 
 
 def read_ahead(files: Sequence[Path], sizes: Sequence[int], *,

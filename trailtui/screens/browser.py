@@ -284,10 +284,14 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
         for line in report.errors[:8]:
             self.notify(safe_text(line), title="Not loaded", severity="error", markup=False,
                         timeout=12)
+        if len(report.errors) > 8:  # every one is in the message log (m)
+            self.notify(f"… and {len(report.errors) - 8:,} more errors · m lists them all",
+                        title="Not loaded", severity="error", markup=False, timeout=12)
         if report.warnings:
             shown = report.warnings[:5]
             more = len(report.warnings) - len(shown)
-            text = "\n".join(safe_text(w) for w in shown) + (f"\n… and {more} more" if more else "")
+            text = "\n".join(safe_text(w) for w in shown) + (
+                f"\n… and {more} more · m lists them all" if more else "\nm shows them again")
             self.notify(text, title="Note", severity="warning", markup=False, timeout=10)
         if report.cancelled:
             self.notify("loading cancelled; the events loaded so far stay", markup=False)
@@ -475,6 +479,7 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
             cancelling=job is not None and job.is_cancelled,
             exporting=self.exporter.running,
             marked=len(self.query_one("#events", VirtualTable).marked_rows),
+            duplicates=self.store.duplicates,
             time_range=self.data.range_note(),
         )
 
