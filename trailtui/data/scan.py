@@ -27,6 +27,8 @@ from trailtui.data.timerange import TimeRange
 # by bytes on disk so a few big downloads are never all in memory at once.
 READ_AHEAD_FILES: Final = 256
 READ_AHEAD_BYTES: Final = 48 << 20
+READ_BATCH_FILES: Final = 32  # files per handoff to a reader thread
+READ_BATCH_BYTES: Final = 4 << 20
 # The first chunk of small files is loaded after this long, then after twice as long, and so
 # on (each chunk costs a fixed ~50-100 ms in DuckDB, so the number of chunks stays small).
 FIRST_FLUSH_SECONDS: Final = 0.4
@@ -39,9 +41,10 @@ PROGRESS_SECONDS: Final = 0.1
 
 def workers() -> int:
     """Background reader threads. One: it reads while DuckDB parses the previous chunk (DuckDB
-    runs without the GIL). More lose here: splitting records holds the GIL, and on 2,000 small
-    objects 2 or 4 threads read 10-15% slower than one (bench/bench_read.py; processes read
-    1.3x faster but must send the records back: the next step, see bench/README.md)."""
+    runs without the GIL). More do not help: splitting records holds the GIL, and on 2,000
+    small objects 1, 2 or 4 threads read as fast as the loop itself, 0.93-0.97x
+    (bench/bench_read.py); processes must send the records back (0.75-1.3x, varying with the
+    machine's load): the next step is readers that write their chunk themselves."""
     return 1
 
 
@@ -85,31 +88,54 @@ def read_ahead(files: Sequence[Path], sizes: Sequence[int], *,
             yield _read(path, size)
         return
     pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="trailtui-read")
-    pending: deque[tuple[Future[Read], int]] = deque()
-    in_flight = 0
+    # Files go to the threads in batches (one future per batch, not per file: a handoff per
+    # small object cost ~40% of reading it).
+    pending: deque[tuple[Future[list[Read]], int, int]] = deque()  # batch, files, bytes
+    in_flight_files = in_flight_bytes = 0
     nxt = 0
+    batch: list[Read] = []
     try:
         while nxt < len(files) or pending:
             while nxt < len(files) and (not pending or (
-                    len(pending) < READ_AHEAD_FILES
-                    and in_flight + sizes[nxt] <= READ_AHEAD_BYTES)):
-                pending.append((pool.submit(_read, files[nxt], sizes[nxt]), sizes[nxt]))
-                in_flight += sizes[nxt]
-                nxt += 1
+                    in_flight_files < READ_AHEAD_FILES
+                    and in_flight_bytes + sizes[nxt] <= READ_AHEAD_BYTES)):
+                end = nxt + 1
+                batch_bytes = sizes[nxt]
+                while (end < len(files) and end - nxt < READ_BATCH_FILES
+                       and batch_bytes + sizes[end] <= READ_BATCH_BYTES):
+                    batch_bytes += sizes[end]
+                    end += 1
+                pending.append((pool.submit(_read_batch, files[nxt:end], sizes[nxt:end]),
+                                end - nxt, batch_bytes))
+                in_flight_files += end - nxt
+                in_flight_bytes += batch_bytes
+                nxt = end
             if not pending:
                 return
-            fut, size = pending.popleft()
-            in_flight -= size
-            yield fut.result()
+            fut, count, batch_bytes = pending.popleft()
+            in_flight_files -= count
+            in_flight_bytes -= batch_bytes
+            batch = fut.result()
+            while batch:
+                yield batch.pop(0)
     finally:
-        for fut, _size in pending:
+        for fut, _count, _bytes in pending:
             fut.cancel()
         pool.shutdown(wait=False, cancel_futures=True)
-        for fut, _size in pending:  # read but never loaded: unmap what they hold
+        for fut, _count, _bytes in pending:  # read but never loaded: unmap what they hold
             if fut.done() and not fut.cancelled():
-                got = fut.result()
-                if got._records is not None:
-                    got._records.release()
+                _release(fut.result())
+        _release(batch)  # a batch cut short by a cancel
+
+
+def _read_batch(files: Sequence[Path], sizes: Sequence[int]) -> list[Read]:
+    return [_read(path, size) for path, size in zip(files, sizes, strict=True)]
+
+
+def _release(reads: list[Read]) -> None:
+    for got in reads:
+        if got._records is not None:
+            got._records.release()
 
 
 class Pacer:
