@@ -136,12 +136,9 @@ def _loaded_rows(store: EventStore, where: str = "") -> collections.Counter[tupl
 
 def _records(rel: str) -> list[dict[str, Any]]:
     """The distinct records of a sample file, as a de-duplicating loader should keep them."""
-    records = read_records(samples_or_skip() / rel)
-    if rel == PANTHER:
-        # Panther's enrichment keys (p_log_type, p_any_*, ...) are exporter metadata: four
-        # pairs of fixtures differ only there and are one event each.
-        records = [{k: v for k, v in r.items() if not k.startswith("p_")} for r in records]
-    return distinct(records)
+    # Exact dedup (issue 8): records that differ in any field, Panther's enrichment keys
+    # (p_log_type, p_any_*, ...) included, are different records and are all kept.
+    return distinct(read_records(samples_or_skip() / rel))
 
 
 # --- each file -----------------------------------------------------------------------------
