@@ -31,6 +31,11 @@ T = TypeVar("T")
 CONNECT_CONFIG: Final[dict[str, Any]] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
+    # A name that is not a table must never be read from the calling Python frame's variables
+    # (DuckDB's replacement scan): the console would reach modules and locals of trailtui, and
+    # a dropped view gave "Python Object ... found on line ..." instead of "does not exist".
+    # Set at connect so every cursor inherits it (a SET applies to one cursor only).
+    "python_enable_replacements": False,
 }
 DEFAULT_MEMORY_SHARE = 0.5
 
