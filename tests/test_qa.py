@@ -6,10 +6,13 @@ Each test here failed before its fix: the console dropping what the new screens 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import DATA, subprocess_env
 
 from trailtui.data.investigate import VIEW_NAMES
 from trailtui.data.results import execute
@@ -62,3 +65,19 @@ def test_a_missing_table_is_never_looked_up_among_python_variables(store: EventS
         assert outcome.kind == "error"
         assert "Python" not in outcome.error and name in outcome.error
     cur.close()
+
+
+def test_headless_output_into_a_closed_pipe_stops_without_a_traceback() -> None:
+    """`trailtui x.json --sql ... | head` printed a BrokenPipeError traceback (--findings too:
+    both write through `cli.main`)."""
+    sql = "SELECT e.*, r.range FROM events e, range(3000) r"  # far more than a pipe holds
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trailtui", "--no-cache", str(DATA / "console_compact.json"),
+         "--sql", sql], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env())
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(100)
+    proc.stdout.close()  # as `head -c 100` does
+    err = proc.stderr.read().decode()
+    code = proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    assert code == 141
