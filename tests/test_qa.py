@@ -81,3 +81,17 @@ def test_headless_output_into_a_closed_pipe_stops_without_a_traceback() -> None:
     code = proc.wait(timeout=120)
     assert "Traceback" not in err and "BrokenPipe" not in err
     assert code == 141
+
+
+@pytest.mark.parametrize("mode", [["--coverage"], ["--findings"], ["--sql", "SELECT 1"]])
+def test_headless_says_what_the_time_range_left_out(
+        mode: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """`--coverage --since 2030-01-01` said only "no events could be loaded" (--sql also said
+    that the range left every event out)."""
+    from trailtui.cli import main
+
+    code = main([str(DATA / "console_compact.json"), "--no-cache", "--since", "2030-01-01",
+                 *mode])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "since 2030-01-01" in err and "outside" in err
