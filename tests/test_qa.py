@@ -95,3 +95,29 @@ def test_headless_says_what_the_time_range_left_out(
     err = capsys.readouterr().err
     assert code == 2
     assert "since 2030-01-01" in err and "outside" in err
+
+
+async def test_help_is_not_cut_at_100_columns() -> None:
+    """At 100x30 the help cut long descriptions at the right edge ("... NDJSON, CSV," and
+    "next sort (events, ..., IPs, n"): every description must be readable in the box."""
+    from textual.app import App
+    from textual.containers import VerticalScroll
+    from textual.widgets import Static
+
+    from trailtui.screens.help import KEYS, HelpScreen
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(HelpScreen())
+
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        box = app.screen.query_one("#help", VerticalScroll)
+        keys = app.screen.query_one("#help-keys", Static)
+        assert keys.outer_size.width <= box.scrollable_content_region.width
+        lines = keys.render_lines(keys.region.reset_offset)
+        text = " ".join(" ".join(strip.text.split()) for strip in lines)
+        for _, _, description in KEYS:
+            assert description.split()[-1] in text, description
+            assert " ".join(description.split()[-3:]) in text or len(description) < 30
