@@ -121,3 +121,52 @@ async def test_help_is_not_cut_at_100_columns() -> None:
         for _, _, description in KEYS:
             assert description.split()[-1] in text, description
             assert " ".join(description.split()[-3:]) in text or len(description) < 30
+
+
+def test_new_and_rare_counts_are_totals_not_the_shown_rows() -> None:
+    """The N screen's title counted the rows it kept (2,000, new first): the demo said 'rare:
+    514' where 4,369 values are seen once."""
+    from trailtui.cli import demo_path
+    from trailtui.data import investigate
+
+    s = EventStore(cache=False)
+    try:
+        s.load([str(demo_path())])
+        cur = s.cursor()
+        new, rare, either = investigate.new_and_rare_counts(cur)
+        expected = cur.execute(
+            "SELECT count(*) FILTER (WHERE first_seen >= (SELECT max(eventTime) FROM events)"
+            " - INTERVAL 1 DAY), count(*) FILTER (WHERE events <= 1) FROM first_seen").fetchone()
+        assert (new, rare) == expected
+        assert either == len(investigate.new_and_rare(cur, limit=10**9))
+        assert len(investigate.new_and_rare(cur)) < either  # the list is cut: counts are not
+        cur.close()
+    finally:
+        s.close()
+
+
+async def test_new_and_rare_title_shows_the_totals() -> None:
+    from trailtui.app import TrailApp
+    from trailtui.cli import demo_path
+    from trailtui.data import investigate
+    from trailtui.pilot import settle
+    from trailtui.screens.new_values import NewValuesScreen
+
+    app = TrailApp([str(demo_path())], cache=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("N")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, NewValuesScreen)
+        for _ in range(50):
+            if screen.values:
+                break
+            await pilot.pause(0.05)
+        cur = app.store.cursor()
+        new, rare, _ = investigate.new_and_rare_counts(cur)
+        cur.close()
+        title = str(screen.query_one("#new-values").border_title)
+        assert f"New in the last day: {new:,}" in title
+        assert f"rare (seen ≤ 1 times): {rare:,}" in title
+        assert f"first {len(screen.values):,} shown" in title
