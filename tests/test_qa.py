@@ -170,3 +170,34 @@ async def test_new_and_rare_title_shows_the_totals() -> None:
         assert f"New in the last day: {new:,}" in title
         assert f"rare (seen ≤ 1 times): {rare:,}" in title
         assert f"first {len(screen.values):,} shown" in title
+
+
+async def test_detail_header_keeps_ip_and_findings_visible_with_a_long_actor() -> None:
+    """A 500-character userName filled the detail header (4 lines at most): the source/IP
+    line and the findings line were pushed out of sight. The JSON below keeps the whole value."""
+    from rich.segment import Segment  # noqa: F401 - rendering needs Rich
+    from textual.app import App
+    from textual.geometry import Region
+    from textual.widgets import Static
+
+    from trailtui.screens.detail import DetailScreen
+
+    long = "A" * 5000
+    raw = json.dumps({"eventName": "E" * 3000, "userAgent": long})
+    row = {"actor": long, "eventName": "E" * 3000, "eventSource": "s3.amazonaws.com",
+           "sourceIPAddress": "192.0.2.77", "errorCode": "X" * 4000,
+           "_findings": [("high", "Role trust policy changed", "r1")]}
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(DetailScreen(raw, row))
+
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        header = app.screen.query_one("#detail-header", Static)
+        shown = "\n".join(strip.text for strip in header.render_lines(
+            Region(0, 0, header.size.width, header.size.height)))
+        assert "ip 192.0.2.77" in shown
+        assert "findings high Role trust policy changed" in shown
+        assert "…" in shown
