@@ -201,3 +201,46 @@ async def test_detail_header_keeps_ip_and_findings_visible_with_a_long_actor() -
         assert "ip 192.0.2.77" in shown
         assert "findings high Role trust policy changed" in shown
         assert "…" in shown
+
+
+def _long_values_file(tmp_path: Path) -> Path:
+    long = "L" * 300
+    recs = [
+        {**_rec(0), "userIdentity": {"type": "IAMUser", "userName": long, "accessKeyId": "AKIAL"},
+         "eventName": "AssumeRole", "eventSource": "sts.amazonaws.com",
+         "requestParameters": {long: long, "roleSessionName": long},
+         "responseElements": {"credentials": {"accessKeyId": "ASIALONG"}}},
+        {**_rec(1), "userIdentity": {
+            "type": "AssumedRole", "accessKeyId": "ASIALONG",
+            "arn": f"arn:aws:sts::111111111111:assumed-role/{long}/{long}",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "userName": long}}}},
+    ]
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps({"Records": recs}))
+    return path
+
+
+@pytest.mark.parametrize("key", ["A", "K", "N", "P"])
+async def test_new_screens_mark_a_cut_value_with_an_ellipsis(tmp_path: Path, key: str) -> None:
+    """Actors, sessions, new/rare and parameters cut a 300-character value at the column's
+    width with nothing to show it was cut (the event table ends such cells in "…")."""
+    from textual.geometry import Region
+    from textual.widgets import DataTable
+
+    from trailtui.app import TrailApp
+    from trailtui.pilot import settle
+
+    app = TrailApp([str(_long_values_file(tmp_path))], cache=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        for _ in range(50):
+            if table.row_count:
+                break
+            await pilot.pause(0.05)
+        assert table.row_count
+        lines = [strip.text for strip in table.render_lines(
+            Region(0, 0, table.size.width, table.size.height))]
+        assert any("LLLL…" in line for line in lines), "\n".join(lines)

@@ -114,7 +114,8 @@ class NewValuesScreen(ModalScreen[list[Chip] | None]):
         for v in found:
             what = Text("new", style="bold yellow") if v.new else Text("rare", style="dim")
             table.add_row(what, Text(FIELD_TITLES.get(v.field, v.field)),
-                          Text(safe_text(v.value)), _when(v.first_seen), _when(v.last_seen),
+                          Text(safe_text(v.value), overflow="ellipsis", no_wrap=True),
+                          _when(v.first_seen), _when(v.last_seen),
                           Text(f"{v.events:,}", justify="right"))
         table.loading = False
         new, rare, either = counts  # in all: the list stops at its limit
