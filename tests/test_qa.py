@@ -244,3 +244,28 @@ async def test_new_screens_mark_a_cut_value_with_an_ellipsis(tmp_path: Path, key
         lines = [strip.text for strip in table.render_lines(
             Region(0, 0, table.size.width, table.size.height))]
         assert any("LLLL…" in line for line in lines), "\n".join(lines)
+
+
+def test_many_digest_files_make_one_note(tmp_path: Path) -> None:
+    """An org trail synced down holds a digest per region and hour: each gave its own note
+    (36,000 lines of stderr for 90 days of 17 regions). Now one line counts them."""
+    import gzip
+
+    logs = tmp_path / "AWSLogs" / "111122223333"
+    events = logs / "CloudTrail/us-east-1/2024/01/01/111122223333_CloudTrail_us-east-1_x.json.gz"
+    events.parent.mkdir(parents=True)
+    events.write_bytes(gzip.compress(json.dumps({"Records": [_rec(1), _rec(2)]}).encode()))
+    for hour in range(30):
+        digest = (logs / "CloudTrail-Digest/us-east-1/2024/01/01" /
+                  f"111122223333_CloudTrail-Digest_us-east-1_t_20240101T{hour:02d}00Z.json.gz")
+        digest.parent.mkdir(parents=True, exist_ok=True)
+        digest.write_bytes(gzip.compress(b'{"awsAccountId": "111122223333"}'))
+    s = EventStore(cache=False)
+    try:
+        report = s.load([str(tmp_path / "AWSLogs")])
+        assert s.event_count() == 2 and report.errors == []
+        digest_notes = [w for w in report.warnings if "digest" in w]
+        assert len(digest_notes) == 1
+        assert digest_notes[0].startswith("30 CloudTrail digest files (no events) skipped")
+    finally:
+        s.close()

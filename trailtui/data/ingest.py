@@ -851,6 +851,25 @@ def _drop_oversized(records: list[Record], damage: Damage) -> list[Record]:
     return keep
 
 
+def set_aside_digests(files: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """The files to read, and one note for the S3 tree's CloudTrail-Digest objects.
+
+    An organisation trail synced down holds a digest per region and hour (tens of thousands
+    over 90 days); one note each flooded stderr and the message log. One digest keeps its own
+    note (naming it); more are counted in one line naming the first.
+    """
+    digests = [f for f in files if path_partition(f).kind == "Digest"]
+    if not digests:
+        return list(files), []
+    if len(digests) == 1:
+        return [f for f in files if f is not digests[0]], [
+            f"{digests[0]}: CloudTrail digest file (no events), skipped"]
+    dropped = set(map(id, digests))
+    return [f for f in files if id(f) not in dropped], [
+        f"{len(digests):,} CloudTrail digest files (no events) skipped, "
+        f"e.g. {digests[0]}"]
+
+
 def read_file(path: Path) -> FileRecords:
     """Read one input file into records; InputError/NoEvents say why it gave none."""
     part = path_partition(path)
