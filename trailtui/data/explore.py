@@ -1,0 +1,152 @@
+"""Questions about any field under the current filter: its frequency table, one event's value.
+
+The data side of VisiData's Shift+F and of `=`/`!` on a cell: every function takes the calling
+thread's cursor (run them in a worker) and a `fields.Field`, whose SQL is built from fixed
+pieces (see fields.py); values and search text are bound parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import duckdb
+
+from trailtui.data.fields import Field
+from trailtui.data.filters import FacetValue, FilterState
+
+SortOrder = Literal["count_desc", "count_asc", "value_asc", "value_desc"]
+_ORDER: Final[dict[str, str]] = {
+    "count_desc": "n DESC, v ASC NULLS LAST",
+    "count_asc": "n ASC, v ASC NULLS LAST",
+    "value_asc": "v ASC NULLS LAST, n DESC",
+    "value_desc": "v DESC NULLS LAST, n DESC",
+}
+_VIEW_NAME: Final = re.compile(r"view_\d+")
+
+
+@dataclass(frozen=True)
+class Frequency:
+    """One field's values under a filter: (value, count) rows plus the totals they come from."""
+
+    path: str
+    rows: tuple[tuple[FacetValue, int], ...]
+    distinct: int  # values in the whole answer (rows may be limited)
+    events: int  # events under the filter (the counts sum to this when unsearched)
+    filters: FilterState
+    search: str = ""
+    order: SortOrder = "count_desc"
+
+    def share(self, count: int) -> float:
+        """A count as a fraction of the events under the filter (0 when there are none)."""
+        return count / self.events if self.events else 0.0
+
+
+def _source(filters: FilterState, within: str | None) -> tuple[str, list[object]]:
+    """`FROM events WHERE ...` for the filtered events; via a view table already built for
+    the same filter when given (a search chip is then not re-scanned)."""
+    if within is not None:
+        if not _VIEW_NAME.fullmatch(within):
+            raise ValueError(f"not a view table: {within!r}")
+        return (
+            f"FROM events WHERE (_file_id, _line) IN (SELECT _file_id, _line FROM {within})",
+            [],
+        )
+    where, params = filters.where()
+    return f"FROM events WHERE {where}", params
+
+
+def frequency(
+    cur: duckdb.DuckDBPyConnection,
+    fld: Field,
+    filters: FilterState,
+    *,
+    search: str = "",
+    order: SortOrder = "count_desc",
+    limit: int | None = None,
+    within: str | None = None,
+) -> Frequency:
+    """Every value of `fld` with its count under `filters`, sorted by `order`.
+
+    `search` keeps values containing the text, ignoring case (bound, so `%` and `_` are
+    literal); "(none)" rows are then left out. `limit` caps the rows returned, never the
+    totals. `within`: a `view_<n>` table built for these same filters.
+    """
+    if order not in _ORDER:
+        raise ValueError(f"unknown order: {order!r}")
+    source, params = _source(filters, within)
+    inner = f"SELECT {fld.sql} AS v {source}"
+    cond, cond_params = "", []
+    if search:
+        cond = "WHERE contains(lower(CAST(v AS VARCHAR)), lower(?))"
+        cond_params = [search]
+    grouped = f"SELECT v, count(*) AS n FROM ({inner}) {cond} GROUP BY v"
+    lim = f" LIMIT {int(limit)}" if limit is not None else ""
+    rows = cur.execute(
+        f"WITH g AS ({grouped}) SELECT v, n, (SELECT count(*) FROM g), "
+        f"(SELECT coalesce(sum(n), 0) FROM g) FROM g ORDER BY {_ORDER[order]}{lim}",
+        [*params, *cond_params],
+    ).fetchall()
+    if rows:
+        distinct, matched = int(rows[0][2]), int(rows[0][3])
+    else:
+        distinct, matched = 0, 0
+    events = matched
+    if search:
+        total = cur.execute(f"SELECT count(*) {source}", params).fetchall()
+        events = int(total[0][0]) if total else 0
+    return Frequency(
+        fld.path,
+        tuple((_plain(v), int(n)) for v, n, _d, _m in rows),
+        distinct,
+        events,
+        filters,
+        search,
+        order,
+    )
+
+
+def _plain(value: object) -> FacetValue:
+    if value is None or isinstance(value, str | bool):
+        return value
+    return str(value)
+
+
+def field_value(
+    cur: duckdb.DuckDBPyConnection, fld: Field, file_id: int, line: int
+) -> tuple[bool, FacetValue]:
+    """One event's value of `fld`: (found, value). Found is False when no such event."""
+    rows = cur.execute(
+        f"SELECT {fld.sql} FROM events WHERE _file_id = ? AND _line = ? LIMIT 1",
+        [int(file_id), int(line)],
+    ).fetchall()
+    if not rows:
+        return False, None
+    return True, _plain(rows[0][0])
+
+
+def field_values(
+    cur: duckdb.DuckDBPyConnection,
+    flds: Sequence[Field],
+    keys: Sequence[tuple[int, int]],
+) -> list[tuple[FacetValue, ...]]:
+    """Values of several fields for several events, in the order of `keys` (a page of the
+    table). A key that names no event gets a row of None."""
+    if not keys or not flds:
+        return [tuple(None for _ in flds) for _ in keys]
+    cols = ", ".join(f"{f.sql} AS c{i}" for i, f in enumerate(flds))
+    files = [int(f) for f, _ in keys]
+    lines = [int(n) for _, n in keys]
+    # The range predicates let DuckDB skip row groups by their min/max (events are stored in
+    # load order, so one page's keys sit in a few row groups).
+    rows = cur.execute(
+        f"SELECT _file_id, _line, {cols} FROM events "
+        "WHERE _file_id BETWEEN ? AND ? AND _line BETWEEN ? AND ? "
+        "AND (_file_id, _line) IN (SELECT unnest(?::INTEGER[]), unnest(?::INTEGER[]))",
+        [min(files), max(files), min(lines), max(lines), files, lines],
+    ).fetchall()
+    found = {(int(r[0]), int(r[1])): tuple(_plain(v) for v in r[2:]) for r in rows}
+    empty = tuple(None for _ in flds)
+    return [found.get((int(f), int(n)), empty) for f, n in keys]
