@@ -58,6 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="open the sample download that ships with trailtui")
     p.add_argument("--local-time", action="store_true",
                    help="show times in the local time zone (default: UTC, as CloudTrail)")
+    p.add_argument("--report", choices=("markdown", "json"), metavar="FORMAT",
+                   help="print the investigation report (markdown or json: filters, bookmarked "
+                   "and marked events with notes and original records) of the session saved "
+                   "for these files, or of --bookmarks, and exit")
+    p.add_argument("--bookmarks", metavar="FILE",
+                   help="with --report: the events to report, one eventID per line followed by "
+                   "a note (or a JSON list of {\"eventID\", \"note\"})")
+    p.add_argument("--resume", action="store_true",
+                   help="restore the filters, columns, marks and bookmarks saved for these files")
+    p.add_argument("--time-zone", metavar="ZONE",
+                   help="show and read times in ZONE (UTC, local, Europe/Paris...; default UTC)")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     return p
 
@@ -74,6 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths.append(str(demo_path()))
     if args.sql is not None:
         return headless(paths, args.sql, args.format, cache=not args.no_cache)
+    if args.report is not None or args.bookmarks is not None:
+        from trailtui.data.report import headless_report
+
+        return headless_report(paths, args.report or "markdown", bookmarks=args.bookmarks,
+                               cache=not args.no_cache)
     from trailtui.app import TrailApp  # the UI is imported only when it is used
 
     app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time)
