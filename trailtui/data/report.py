@@ -228,7 +228,7 @@ def build_report(
                    .fetchall()[0][0])
     total = int(cur.execute("SELECT count(*) FROM events").fetchall()[0][0])
     return Report(
-        generated=now or dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        generated=now or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
         sources=tuple(sources if sources is not None else (s.path for s in store.sources)),
         filters=filters.labels,
         duckdb_sql=filters.to_duckdb_sql(),
