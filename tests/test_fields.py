@@ -250,3 +250,40 @@ def test_hostile_record_does_not_flood_the_catalog(tmp_path: Path) -> None:
         finally:
             c.close()
     assert sum(f.source == "json" for f in cat) == fields.MAX_JSON_FIELDS
+
+
+# -- a view with any fields as columns ---------------------------------------------------------
+
+
+def test_fields_view_holds_nested_columns_and_sorts_by_them(
+    cur: duckdb.DuckDBPyConnection,
+) -> None:
+    paths = ["eventName", "userIdentity.arn", "requestParameters.bucketName", "nope.bad"]
+    extra = explore.extra_fields(paths)
+    assert [f.path for f in extra] == ["userIdentity.arn", "requestParameters.bucketName"]
+    state = FilterState().add(FieldChip.equals("eventSource", "s3.amazonaws.com"))
+    view = explore.materialize_fields_view(cur, state, extra, sort=extra[1], descending=False,
+                                           generation=9001)
+    try:
+        under = [r for r in ALL if r["eventSource"] == "s3.amazonaws.com"]
+        assert view.row_count == len(under)
+        rows = explore.fetch_field_rows(cur, view, 0, view.row_count)
+        keys = view.column_keys
+        i = keys.index("requestParameters.bucketName")
+        got = [r[i] for r in rows]
+        want = sorted((_get(r, ("requestParameters", "bucketName")) for r in under),
+                      key=lambda v: (v is None, v or ""))
+        assert got == want
+        arn = keys.index("userIdentity.arn")
+        by_id = {r["eventID"]: r for r in ALL}
+        eid = keys.index("eventName")
+        assert all(isinstance(r[eid], str) for r in rows)
+        file_i, line_i = keys.index("_file_id"), keys.index("_line")
+        for r in rows[:20]:
+            (event_id,) = cur.execute("SELECT eventID FROM events WHERE _file_id = ? AND "
+                                      "_line = ?", [r[file_i], r[line_i]]).fetchall()[0]
+            assert r[arn] == _get(by_id[event_id], ("userIdentity", "arn"))
+        widths = explore.field_widths(cur, view)
+        assert widths["requestParameters.bucketName"] == max(len(v) for v in got if v)
+    finally:
+        cur.execute(f"DROP TABLE {view.table}")
