@@ -284,6 +284,6 @@ def test_fields_view_holds_nested_columns_and_sorts_by_them(
                                       "_line = ?", [r[file_i], r[line_i]]).fetchall()[0]
             assert r[arn] == _get(by_id[event_id], ("userIdentity", "arn"))
         widths = explore.field_widths(cur, view)
-        assert widths["requestParameters.bucketName"] == max(len(v) for v in got if v)
+        assert widths["requestParameters.bucketName"] == max(len(str(v)) for v in got if v)
     finally:
         cur.execute(f"DROP TABLE {view.table}")
