@@ -290,3 +290,17 @@ def resolve(
         else:
             missing.append(ref.key)
     return mapping, missing
+
+
+def summaries(
+    cur: duckdb.DuckDBPyConnection, keys: Sequence[RowKey]
+) -> dict[RowKey, tuple[dt.datetime | None, str | None, str | None]]:
+    """(eventTime, eventName, actor) of each loaded event among `keys`, for lists."""
+    if not keys:
+        return {}
+    rows = cur.execute(
+        "SELECT _file_id, _line, eventTime, eventName, actor FROM events "
+        "WHERE (_file_id, _line) IN (SELECT unnest(?::INTEGER[]), unnest(?::INTEGER[]))",
+        [[int(f) for f, _ in keys], [int(n) for _, n in keys]],
+    ).fetchall()
+    return {(int(f), int(n)): (t, e, a) for f, n, t, e, a in rows}

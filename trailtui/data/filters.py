@@ -752,3 +752,26 @@ def field_values(state: FilterState, path: str, *, negate: bool = False) -> tupl
         if isinstance(chip, FieldChip) and chip.kind == kind and chip.path == path:
             return chip.values
     return ()
+
+
+def set_field_values(
+    state: FilterState, path: str, values: tuple[FacetValue, ...], *, negate: bool = False
+) -> FilterState:
+    """The field's include (or exclude) chip holding exactly `values` (none: chip removed).
+
+    For a frequency list where several values were ticked at once: one undo step.
+    """
+    kind: FieldChipKind = "field_not_in" if negate else "field_in"
+    new = FieldChip(kind, path, values) if values else None
+    norm = new.path if new is not None else FieldChip(kind, path, (None,)).path
+    chips = list(state.chips)
+    for i, chip in enumerate(chips):
+        if isinstance(chip, FieldChip) and chip.kind == kind and chip.path == norm:
+            if new is None:
+                del chips[i]
+            elif new == chip:
+                return state
+            else:
+                chips[i] = new
+            return FilterState(tuple(chips), state)
+    return state.add(new) if new is not None else state

@@ -21,6 +21,7 @@ from textual.widgets import Button, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from trailtui.data.evidence import MAX_NOTE, Bookmark, RowKey
+from trailtui.data.session import Session
 from trailtui.sanitize import safe_text
 
 
@@ -176,3 +177,40 @@ class ConfirmQuitScreen(ModalScreen[str | None]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None if event.button.id == "stay" else event.button.id)
+
+
+class ConfirmRestoreScreen(ModalScreen[bool | None]):
+    """Reopening files with a saved session: bring back its filters, columns and evidence?"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,n", "dismiss(False)", "No"),
+        Binding("y", "dismiss(True)", "Yes"),
+    ]
+
+    def __init__(self, saved: Session) -> None:
+        super().__init__(classes="dialog")
+        self.saved = saved
+
+    def compose(self) -> ComposeResult:
+        s = self.saved
+        parts = [f"{len(s.filters)} filter{'s' if len(s.filters) != 1 else ''}"]
+        if s.evidence.marks:
+            parts.append(f"{len(s.evidence.marks)} marked")
+        if s.evidence.bookmarks:
+            parts.append(f"{len(s.evidence.bookmarks)} bookmarked")
+        if s.columns:
+            parts.append(f"{len(s.columns)} columns")
+        with Vertical(classes="dialog-box"):
+            yield Static(Content(
+                "These files were investigated before: " + ", ".join(parts) +
+                ".\n\nRestore that session? (trailtui --resume restores without asking)"))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Restore (y)", id="yes", variant="primary")
+                yield Button("Start fresh (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
