@@ -192,3 +192,21 @@ async def test_quit_question() -> None:
         await pilot.press("d")
         await pilot.pause()
     assert app.results == ["discard"]
+
+
+async def test_time_range_reads_and_shows_the_apps_zone() -> None:
+    import datetime as dt
+
+    from trailtui.data.tz import TimeZone
+    from trailtui.screens.time_range import TimeRangeScreen
+
+    paris = TimeZone.named("Europe/Paris")
+    newest = dt.datetime(2024, 5, 1, 10, 0, 0)  # UTC
+    app = Host(lambda: TimeRangeScreen(newest=newest, zone=paris))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        hint = str(app.screen.query_one("#time-hint", Static).render())
+        assert "newest event 2024-05-01 12:00 Europe/Paris" in hint
+        await pilot.press(*"2024-05-01 12:00", "tab", *"2024-05-01 12:30", "enter")
+        await pilot.pause()
+    assert app.results == [(newest, newest + dt.timedelta(minutes=30))]
