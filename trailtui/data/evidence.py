@@ -219,6 +219,15 @@ class Evidence:
         books = [Bookmark.from_json(b) for b in data.get("bookmarks") or () if b]
         return cls([m for m in marks if m], [b for b in books if b])
 
+    def update_refs(self, refs: Iterable[EventRef]) -> None:
+        """Fill in eventID and time of references kept by key alone (same keys, same order)."""
+        for ref in refs:
+            if ref.key in self._marks:
+                self._marks[ref.key] = ref
+            book = self._bookmarks.get(ref.key)
+            if book is not None:
+                self._bookmarks[ref.key] = replace(book, ref=ref)
+
     def rekey(self, mapping: dict[RowKey, EventRef], missing: Iterable[RowKey]) -> None:
         """Point references at where `resolve` found them; drop the ones it could not."""
         lost = set(missing)

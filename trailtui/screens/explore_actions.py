@@ -229,13 +229,7 @@ class ExploreActions(_Base):
         self.app.call_from_thread(self._x_set_refs, refs)
 
     def _x_set_refs(self, refs: list[EventRef]) -> None:
-        for ref in refs:
-            if self.evidence.is_marked(ref.key):
-                self.evidence.unmark([ref.key])
-                self.evidence.mark([ref])
-            book = self.evidence.bookmark_of(ref.key)
-            if book is not None and book.ref.event_id is None:
-                self.evidence.set_bookmark(ref, book.note)
+        self.evidence.update_refs(refs)
 
     def action_bookmark(self) -> None:
         """`b`: bookmark the event under the cursor with a note (again: edit the note)."""
