@@ -25,9 +25,21 @@ import duckdb
 from trailtui.data.evidence import EventRef, Evidence
 from trailtui.data.filters import FilterState
 from trailtui.data.store import EventStore
-from trailtui.sanitize import safe_json_text, safe_text
 
 _BACKTICKS: Final = re.compile(r"`+")
+
+
+def safe_text(value: object) -> str:
+    """`sanitize.safe_text`, imported when used: the data layer itself stays free of rich."""
+    from trailtui.sanitize import safe_text as _safe
+
+    return _safe(value)
+
+
+def safe_json_text(text: str) -> str:
+    from trailtui.sanitize import safe_json_text as _safe
+
+    return _safe(text)
 # The facts each kept event lists, as (label, events column or SQL over `events`).
 _FACTS: Final[tuple[tuple[str, str], ...]] = (
     ("event", "eventName"),
