@@ -287,3 +287,24 @@ def test_fields_view_holds_nested_columns_and_sorts_by_them(
         assert widths["requestParameters.bucketName"] == max(len(str(v)) for v in got if v)
     finally:
         cur.execute(f"DROP TABLE {view.table}")
+
+
+def test_facet_counts_on_any_field_keep_own_values_to_or(
+    cur: duckdb.DuckDBPyConnection,
+) -> None:
+    state = toggle_field_value(FilterState(), "eventSource", "s3.amazonaws.com")
+    state = state.add(Chip.include("awsRegion", "eu-west-1"))
+    counts = explore.facet_counts(cur, ["eventSource", "requestParameters.bucketName",
+                                        "awsRegion", "bad..path"], state)
+    assert list(counts) == ["eventSource", "requestParameters.bucketName", "awsRegion"]
+    # The service facet ignores its own pick: every service in eu-west-1 is still listed.
+    eu = [r for r in ALL if r.get("awsRegion") == "eu-west-1"]
+    assert dict(counts["eventSource"]) == dict(Counter(r["eventSource"] for r in eu))
+    # The region facet (an old-style include chip) likewise, under the service pick.
+    s3 = [r for r in ALL if r["eventSource"] == "s3.amazonaws.com"]
+    assert dict(counts["awsRegion"]) == dict(Counter(r.get("awsRegion") for r in s3))
+    both = [r for r in s3 if r.get("awsRegion") == "eu-west-1"]
+    assert dict(counts["requestParameters.bucketName"]) == dict(
+        Counter(_get(r, ("requestParameters", "bucketName")) for r in both))
+    limited = explore.facet_counts(cur, ["requestParameters.bucketName"], FilterState(), limit=3)
+    assert len(limited["requestParameters.bucketName"]) == 3

@@ -259,3 +259,72 @@ def field_widths(cur: duckdb.DuckDBPyConnection, view: FieldsView, cap: int = 20
     values = rows[0] if rows else ()
     return {p: min(int(v), cap)
             for p, v in zip(view.paths, values, strict=False) if isinstance(v, int)}
+
+
+# -- facet panels on any field -----------------------------------------------------------------
+
+
+def own_chips(filters: FilterState, path: str) -> FilterState:
+    """`filters` without the include chips on `path` itself (field chips, or `Chip.include`
+    on the same column): a facet counts its values as if none of them were picked yet, so
+    picking a second value ORs it in instead of leaving a one-value list."""
+    from trailtui.data.filters import Chip, FieldChip
+
+    keep = tuple(
+        c for c in filters.chips
+        if not (isinstance(c, FieldChip) and c.kind == "field_in" and c.path == path)
+        and not (isinstance(c, Chip) and c.kind == "include" and c.column == path)
+    )
+    if len(keep) == len(filters.chips):
+        return filters
+    return FilterState(keep)
+
+
+def facet_counts(
+    cur: duckdb.DuckDBPyConnection,
+    paths: Sequence[str],
+    filters: FilterState,
+    *,
+    limit: int | None = None,
+    within: str | None = None,
+) -> dict[str, list[tuple[FacetValue, int]]]:
+    """Every value of each facet field with its count, most first, ties by value.
+
+    Facets without a pick of their own share one GROUPING SETS scan under `filters` (or the
+    `within` view built for them); a facet with picked values is counted under the other
+    chips only (`own_chips`), so its other values stay listed to be ORed in.
+    """
+    flds: list[Field] = []
+    for p in dict.fromkeys(paths):
+        try:
+            flds.append(field_for(p))
+        except ValueError:
+            continue
+    shared = [f for f in flds if own_chips(filters, f.path) is filters]
+    alone = [f for f in flds if f not in shared]
+    out: dict[str, list[tuple[FacetValue, int]]] = {}
+    if shared:
+        source, params = _source(filters, within)
+        names = [f"c{i}" for i in range(len(shared))]
+        inner = ", ".join(f"{f.sql} AS {n}" for f, n in zip(shared, names, strict=True))
+        sets = ", ".join(f"({n})" for n in names)
+        by_value = ", ".join(f"{n} ASC NULLS LAST" for n in names)
+        rows = cur.execute(
+            f"SELECT grouping_id({', '.join(names)}) AS g, count(*) AS n, {', '.join(names)} "
+            f"FROM (SELECT {inner} {source}) "
+            f"GROUP BY GROUPING SETS ({sets}) ORDER BY g, n DESC, {by_value}",
+            params,
+        ).fetchall()
+        full = (1 << len(shared)) - 1
+        index = {full ^ (1 << (len(shared) - 1 - i)): i for i in range(len(shared))}
+        for f in shared:
+            out[f.path] = []
+        for g, n, *values in rows:
+            i = index[g]
+            bucket = out[shared[i].path]
+            if limit is None or len(bucket) < limit:
+                bucket.append((_plain(values[i]), int(n)))
+    for f in alone:
+        freq = frequency(cur, f, own_chips(filters, f.path), limit=limit)
+        out[f.path] = list(freq.rows)
+    return {f.path: out[f.path] for f in flds}
