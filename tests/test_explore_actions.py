@@ -13,6 +13,7 @@ import pytest
 from _fixtures import RECORDS, synthetic_records, write_ndjson
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.events import Key
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -85,6 +86,9 @@ class HostScreen(ExploreActions, Screen[None]):
 
     def action_quit_checked(self) -> None:
         self.request_quit()
+
+    def on_key(self, event: Key) -> None:
+        self.say_unbound_key(event)
 
 
 class Host(App[None]):
@@ -255,5 +259,11 @@ async def test_keys_that_cannot_act_say_why(store: EventStore, files: list[str])
         assert any("b needs an event" in m for m in messages)
         assert any("no bookmarks yet" in m for m in messages)
         assert any("nothing to report" in m for m in messages)
+        await pilot.press("comma", "z")
+        await pilot.pause()
+        messages = [str(n.message) for n in app._notifications]
+        assert any(m.startswith(", does nothing") for m in messages)
+        assert any(m.startswith("z does nothing") for m in messages)
+        assert not any(m.startswith(("F does", "b does", "B does")) for m in messages)
         await pilot.press("q")  # nothing kept: quits at once
         await pilot.pause()

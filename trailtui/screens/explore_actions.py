@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 from textual import work
+from textual.events import Key
 
 from trailtui.data import explore, fields
 from trailtui.data import report as reports
@@ -454,6 +455,24 @@ class ExploreActions(_Base):
         if missing:
             self.notify(f"{len(missing)} kept event(s) are not in these files any more",
                         severity="warning", markup=False)
+
+    # -- keys that do nothing ------------------------------------------------------------------
+
+    def say_unbound_key(self, event: Key) -> None:
+        """A printable key nothing here uses: say so in a short message instead of silence.
+
+        Called from the host's `on_key`; keys a focused input types, or any binding on the
+        focus chain handles, never get here as unbound.
+        """
+        if not event.is_printable or event.character is None or event.character.isspace():
+            return
+        if event.key in self.app.active_bindings:
+            return
+        focused = self.app.focused
+        where = getattr(focused, "HELP_PLACE", None) or ("the table" if focused is not None
+                                                          else "here")
+        self.notify(f"{event.character} does nothing in {where} · ? lists the keys",
+                    markup=False, timeout=3)
 
     # -- quit -----------------------------------------------------------------------------------
 
