@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  trailtui 'event_history*.json' AWSLogs/\n"
         "  trailtui event_history.json --sql \"SELECT actor, count(*) FROM events "
         "GROUP BY ALL ORDER BY 2 DESC\"\n\n"
-        "tables: events, cloudtrail_events, cloudtrail_logs.cloudtrail_partitioned",
+        "tables: events, cloudtrail_events, cloudtrail_logs.cloudtrail_partitioned\n\n"
+        "trailtui fetch --help: fetch Event history from the CloudTrail API",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="*", metavar="PATH",
@@ -74,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["fetch"]:  # the sub-command; a file named `fetch` opens as `./fetch`
+        from trailtui.fetch.cli import main as fetch_main
+
+        return fetch_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.version:
         from trailtui import __version__

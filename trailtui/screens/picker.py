@@ -238,6 +238,7 @@ class PickerScreen(ModalScreen[list[Path] | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="trailtui.picker.cancel"),
         Binding("ctrl+o", "load_marked", "Load marked", id="trailtui.picker.load_marked"),
+        Binding("f", "fetch", "Fetch from AWS", id="trailtui.picker.fetch"),
     ]
 
     DEFAULT_CSS = """
@@ -358,3 +359,13 @@ class PickerScreen(ModalScreen[list[Path] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_fetch(self) -> None:
+        """`trailtui fetch` from inside the app (screens/fetch.py); the file it writes loads."""
+        from trailtui.screens.fetch import FetchScreen
+
+        def fetched(path: Path | None) -> None:
+            if path is not None:
+                self._finish([path])
+
+        self.app.push_screen(FetchScreen(Path(self.file_tree.path)), fetched)
