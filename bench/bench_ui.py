@@ -27,8 +27,8 @@ from pathlib import Path
 from trailtui.app import TrailApp
 from trailtui.pilot import settle
 from trailtui.screens.browser import BrowserScreen
-from trailtui.widgets.event_table import EventTable
 from trailtui.widgets.facet_panel import FacetPanel
+from trailtui.widgets.virtual_table import VirtualTable
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SETS = {
@@ -90,7 +90,7 @@ async def measure(files: list[Path]) -> dict[str, float]:
     async with app.run_test(size=(180, 50)) as pilot:
         screen = app.screen
         assert isinstance(screen, BrowserScreen)
-        table = screen.query_one("#events", EventTable)
+        table = screen.query_one("#events", VirtualTable)
         await wait_until(lambda: table.row_count != 0 and screen.view is not None, 0.01)
         out["first_screen_s"] = time.perf_counter() - start
         await settle(pilot)

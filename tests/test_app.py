@@ -18,8 +18,8 @@ from trailtui.screens.browser import BrowserScreen
 from trailtui.screens.confirm import ConfirmCopyScreen
 from trailtui.screens.detail import DetailScreen
 from trailtui.screens.picker import PickerScreen
-from trailtui.widgets.event_table import EventTable
 from trailtui.widgets.facet_panel import FacetPanel
+from trailtui.widgets.virtual_table import VirtualTable
 
 SIZE = (160, 48)
 
@@ -50,7 +50,7 @@ async def test_load_facet_chips_undo_detail_pivot_copy(demo: str) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = browser(app)
-        table = screen.query_one("#events", EventTable)
+        table = screen.query_one("#events", VirtualTable)
         assert table.row_count == 3000
         assert "3,000 of 3,000 events" in status_text(app)
         assert app.focused is table
@@ -119,7 +119,7 @@ async def test_load_facet_chips_undo_detail_pivot_copy(demo: str) -> None:
         assert isinstance(app.screen, PickerScreen)
         await pilot.press("escape")
         await pilot.pause()
-        assert browser(app).query_one("#events", EventTable).row_count == top_count
+        assert browser(app).query_one("#events", VirtualTable).row_count == top_count
 
 
 async def test_search_finds_text_inside_request_parameters(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ async def test_search_finds_text_inside_request_parameters(tmp_path: Path) -> No
     app = TrailApp([str(path)], cache=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = browser(app).query_one("#events", EventTable)
+        table = browser(app).query_one("#events", VirtualTable)
         assert table.row_count == 3
         await pilot.press("slash")
         await pilot.press(*"bucket-1")
@@ -188,7 +188,7 @@ async def test_hostile_strings_render_as_plain_visible_text(tmp_path: Path) -> N
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = browser(app)
-        table = screen.query_one("#events", EventTable)
+        table = screen.query_one("#events", VirtualTable)
         assert table.row_count == len(HOSTILE)
         text = screen_text(app)
         assert "\x1b]52" not in text and "\x9b" not in text and "\u202e" not in text
@@ -220,7 +220,7 @@ async def test_bad_input_keeps_the_app_running(tmp_path: Path, demo: str) -> Non
     app = TrailApp([demo, str(broken), str(tmp_path / "missing.json")], cache=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        table = browser(app).query_one("#events", EventTable)
+        table = browser(app).query_one("#events", VirtualTable)
         assert table.row_count == 3000  # the good file loaded
         messages = [n.message for n in app._notifications]
         assert any("broken.json" in m and "truncated" in m for m in messages)
@@ -246,7 +246,7 @@ async def test_no_path_opens_the_picker(download_dir: Path,
         await pilot.press("enter")
         await pilot.pause(0.5)
         await settle(pilot)
-        assert browser(app).query_one("#events", EventTable).row_count == 3000
+        assert browser(app).query_one("#events", VirtualTable).row_count == 3000
 
 
 async def test_copy_all_filtered_and_save_large_copy(tmp_path: Path, demo: str,
@@ -256,7 +256,7 @@ async def test_copy_all_filtered_and_save_large_copy(tmp_path: Path, demo: str,
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = browser(app)
-        table = screen.query_one("#events", EventTable)
+        table = screen.query_one("#events", VirtualTable)
         # a small filtered set: Y copies all of it as one JSON array
         await pilot.press("slash", *"GetBucketTagging", "enter")
         await settle(pilot)
@@ -290,4 +290,4 @@ async def test_copy_all_filtered_and_save_large_copy(tmp_path: Path, demo: str,
     again = TrailApp([str(tmp_path / "trailtui_events.json")], cache=False)
     async with again.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert browser(again).query_one("#events", EventTable).row_count == 3000
+        assert browser(again).query_one("#events", VirtualTable).row_count == 3000

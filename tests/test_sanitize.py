@@ -11,9 +11,9 @@ from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
+from trailtui.jsontext import lines_for
 from trailtui.sanitize import (
     cell_fit,
-    pretty_json,
     safe_cell,
     safe_content,
     safe_json_text,
@@ -145,6 +145,13 @@ def test_safe_cell_reads_only_what_fits_but_cuts_like_the_whole_value() -> None:
     combining = "e" + "\u0301" * 200 + "f"
     assert safe_cell(combining, 5) == cell_fit(safe_text(combining), 5)
     assert safe_cell(None, 5, placeholder="—") == "—"
+
+
+def pretty_json(value: object) -> str:
+    """What the detail view prints for a record (sanitize.pretty_json was unused: the view
+    prints through trailtui.jsontext)."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    return "\n".join(line.plain for line in lines_for(text))
 
 
 def test_pretty_json_keeps_structure_and_value_but_escapes_hostile_characters() -> None:

@@ -16,6 +16,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from trailtui.commands import ConsoleCommands
+from trailtui.data.service import DataService
 from trailtui.data.store import EventStore
 from trailtui.screens.browser import BrowserScreen
 
@@ -30,9 +31,9 @@ class TrailApp(App[int]):
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("question_mark", "help", "Keys", id="trailtui.help"),
-        Binding("q", "quit", "Quit", id="trailtui.quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("question_mark", "help", "Keys", id="trailtui.help", tooltip="help (this screen)"),
+        Binding("q", "quit", "Quit", id="trailtui.quit", tooltip="quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, tooltip="quit"),
     ]
 
     def __init__(
@@ -46,6 +47,7 @@ class TrailApp(App[int]):
         super().__init__()
         self.paths = list(paths)
         self.store = store or EventStore(cache=cache)
+        self.data = DataService(self.store)  # the one way screens reach the events
         self.local_time = local_time
 
     def on_mount(self) -> None:
@@ -66,7 +68,7 @@ class TrailApp(App[int]):
             gc.collect()
 
     def get_default_screen(self) -> BrowserScreen:
-        return BrowserScreen(self.store, self.paths, local_time=self.local_time)
+        return BrowserScreen(self.store, self.paths, local_time=self.local_time, data=self.data)
 
     def action_help(self) -> None:
         from trailtui.screens.help import HelpScreen
@@ -75,6 +77,7 @@ class TrailApp(App[int]):
             self.push_screen(HelpScreen())
 
     def on_unmount(self) -> None:
+        self.data.close()
         self.store.interrupt_all()
         self.store.close()
         gc.unfreeze()  # let everything be freed normally at exit (DuckDB reports leaks else)

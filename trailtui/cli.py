@@ -106,8 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
              out: IO[str] | None = None, err: IO[str] | None = None) -> int:
     """Load, run one query, print it whole. 0 ok, 1 query failed, 2 nothing could be loaded."""
-    import duckdb
-
+    from trailtui.data.service import DataError, DataService, JobCancelled
     from trailtui.data.store import EventStore
     from trailtui.sanitize import safe_multiline, safe_text  # Textual-free
 
@@ -117,32 +116,21 @@ def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
         print("trailtui: --sql needs at least one PATH to load", file=err)
         return 2
     store = EventStore(cache=cache)
+    data = DataService(store)  # the same door to the data as the app
     try:
-        report = store.load(paths)
+        report = data.load(data.job("load"), paths)
         # Messages can quote file content (a CSV header) and DuckDB errors quote values
         # (`Could not convert string '...'`): never let those control the terminal.
         for msg in report.messages():
             print(f"trailtui: {safe_text(msg)}", file=err)
-        if store.event_count() == 0:
+        if data.event_count() == 0:
             print("trailtui: no events could be loaded", file=err)
             return 2
-        cur = store.cursor()
         try:
-            result = cur.execute(sql)
-            if result.description is None:
-                columns: list[str] = []
-                types: list[str] = []
-                rows: list[tuple[Any, ...]] = []
-            else:
-                columns = [d[0] for d in result.description]
-                types = [str(d[1]) for d in result.description]
-                if _TIMESTAMPTZ in types:
-                    # DuckDB's Python client needs pytz to fetch a TIMESTAMPTZ; the session is
-                    # UTC, so the same values as TIMESTAMPs print identically (with a Z).
-                    result = cur.execute(_as_utc_timestamps(sql, types))
-                    types = ["TIMESTAMP" if t == _TIMESTAMPTZ else t for t in types]
-                rows = result.fetchall()
-        except duckdb.Error as exc:
+            # TIMESTAMPTZ values come back in UTC (the session's zone); `plain` prints them
+            # like eventTime, with a Z.
+            columns, types, rows = data.headless_query(sql)
+        except (DataError, JobCancelled) as exc:
             print(f"trailtui: query failed: {safe_multiline(str(exc))}", file=err)
             return 1
         write_result(out, fmt, columns, types, rows)
@@ -153,23 +141,6 @@ def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
         return 0
     finally:
         store.close()
-
-
-_TIMESTAMPTZ = "TIMESTAMP WITH TIME ZONE"
-
-
-def _as_utc_timestamps(sql: str, types: list[str]) -> str:
-    """`sql` again, with its TIMESTAMPTZ columns (by position) cast to TIMESTAMP."""
-    import duckdb
-
-    cut = len(sql)  # drop a trailing `;` and comments: the query becomes a subquery
-    for pos, kind in reversed(duckdb.tokenize(sql)):
-        if kind != duckdb.token_type.comment and sql[pos:cut].strip() != ";":
-            break
-        cut = pos
-    cols = ", ".join(f"#{i}::TIMESTAMP" if t == _TIMESTAMPTZ else f"#{i}"
-                     for i, t in enumerate(types, start=1))
-    return f"SELECT {cols} FROM (\n{sql[:cut]}\n) AS trailtui_query"
 
 
 def plain(value: Any) -> Any:
@@ -220,7 +191,7 @@ def text_cell(value: Any) -> str:
 
 
 def write_result(out: IO[str], fmt: str, columns: list[str], types: list[str],
-                 rows: list[tuple[Any, ...]]) -> None:
+                 rows: Sequence[tuple[Any, ...]]) -> None:
     if fmt == "json":
         out.write("[")
         for i, row in enumerate(rows):

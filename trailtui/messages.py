@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from textual.message import Message
 
 from trailtui.data.store import LoadProgress, LoadReport
+from trailtui.data.views import ViewInfo
 
 
 @dataclass
@@ -35,10 +35,11 @@ class ViewReady(Message):
     """A filtered, sorted view table is materialised and can be paged."""
 
     generation: int
-    view: Any  # views.ViewInfo
+    view: ViewInfo
     total: int
     span: tuple[dt.datetime | None, dt.datetime | None]
     widths: dict[str, int]
+    position: int | None = None  # where the event under the cursor is now (after a re-sort)
 
 
 @dataclass

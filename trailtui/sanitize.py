@@ -13,7 +13,6 @@ No Textual import at module level: the headless CLI uses `safe_text` too.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Final
 
 from rich.cells import cell_len, split_text
@@ -130,21 +129,6 @@ def safe_json_text(text: str) -> str:
     here they become `\\u009b`-style escapes. Newlines (indentation) are kept.
     """
     return text.translate(_JSON_ESCAPES)
-
-
-def pretty_json(value: object) -> str:
-    """Indented, sanitised JSON for the detail view.
-
-    Accepts a parsed value or JSON text (DuckDB JSON columns arrive as `str`); text that is not
-    JSON is shown as sanitised multi-line text instead of failing.
-    """
-    if isinstance(value, str | bytes | bytearray):
-        try:
-            value = json.loads(value, strict=False)
-        except ValueError:
-            return safe_multiline(value)
-    dumped = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    return safe_json_text(dumped)
 
 
 def cell_fit(text: str, width: int) -> str:

@@ -182,8 +182,13 @@ class EventStore:
             run(con, stmt)
 
     def event_count(self) -> int:
-        row = run(self.con, "SELECT count(*) FROM events")
-        return int(row[0][0]) if row else 0
+        """Events loaded. Any thread: it uses a cursor of its own (the shared connection
+        object must not be used from two threads, and the loader and the UI both ask)."""
+        cur = self.cursor()
+        try:
+            return self.event_count_cur(cur)
+        finally:
+            cur.close()
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -193,11 +198,15 @@ class EventStore:
         progress: ProgressFn | None = None,
         cancel: threading.Event | None = None,
         first_screen: bool = False,
+        on_cursor: Callable[[duckdb.DuckDBPyConnection | None], None] | None = None,
     ) -> LoadReport:
         """Load files, folders and globs; a file that fails never costs the files that loaded.
 
         Runs in a worker thread in the app. `cancel` is checked between steps and the running
-        DuckDB statement is interrupted when the app calls `interrupt_all`.
+        DuckDB statement is interrupted when the app calls `interrupt_all` (or through the
+        cursor handed to `on_cursor`, which is called with None once the load is over). Once
+        `cancel` is set nothing more is added: a slice that finished loading after the cancel
+        is taken out again.
         """
         t0 = time.perf_counter()
         report = LoadReport()
@@ -234,13 +243,15 @@ class EventStore:
             report.warnings.append(f"cache unusable ({exc}); loading without it")
             cache_dir, work_dir = None, self._tmp
         total_bytes = sum(_size(f) for f in files)
-        loader = _ChunkLoader(self, work_dir, report)
+        loader = _ChunkLoader(self, work_dir, report, cancel)
         cur = self.cursor()
         with contextlib.suppress(duckdb.Error):  # a DuckDB without the setting
             # Otherwise DuckDB may run the ASOF join that finds each line's file as a nested
             # loop plus an aggregate (lines x files rows): seconds for an S3 tree.
             run(cur, "SET asof_loop_join_threshold = 0")
         self.register(cur)
+        if on_cursor is not None:
+            on_cursor(cur)
         done_bytes = 0
 
         def tell(i: int, path: str, phase: str) -> None:
@@ -296,8 +307,13 @@ class EventStore:
             loader.flush(cur)
         except (Cancelled, duckdb.InterruptException):
             report.cancelled = True
+            if on_cursor is not None:
+                on_cursor(None)  # no interrupt may cut the clean-up short
+            self.unregister(cur)
             loader.abandon(cur)
         finally:
+            if on_cursor is not None:
+                on_cursor(None)
             self.unregister(cur)
             cur.close()
         if cache_dir and not report.cancelled and report.events_added:
@@ -474,8 +490,10 @@ class _ChunkLoader:
     would cost ~20 ms each, so files share a chunk and a row finds its file by line number.
     """
 
-    def __init__(self, store: EventStore, work_dir: Path, report: LoadReport) -> None:
+    def __init__(self, store: EventStore, work_dir: Path, report: LoadReport,
+                 cancel: threading.Event | None = None) -> None:
         self.store = store
+        self.cancel = cancel
         self.work_dir = work_dir
         self.report = report
         self.parts: list[tuple[ingest.FileRecords, int, int]] = []
@@ -530,10 +548,15 @@ class _ChunkLoader:
             self._drop_reordered_copies(cur, chunk_id)
             added = dict(run(cur, "SELECT source_file, count(*) FROM events "
                                   "WHERE _file_id = ? GROUP BY ALL", [chunk_id]))
-        except duckdb.InterruptException:
-            raise
+            if self.cancel is not None and self.cancel.is_set():
+                # The interrupt fell between two statements and was lost: this chunk is
+                # still in flight, so raising here takes it out again (`abandon`).
+                raise Cancelled
+        except (duckdb.InterruptException, Cancelled):
+            raise  # still in flight: the load's `abandon` takes the chunk out again
         except duckdb.Error as exc:
             self._forget(cur, chunk_id)
+            self.in_flight = []
             path.unlink(missing_ok=True)
             if not single:
                 # Small files share a chunk: one bad file (say, not UTF-8) must not cost the
@@ -548,8 +571,7 @@ class _ChunkLoader:
             reason = _CHUNK_NAME.sub("", _first_line(exc))
             self.report.errors.append(f"{names}: could not load ({reason})")
             return
-        finally:
-            self.in_flight = []
+        self.in_flight = []
         seen: dict[str, FileReport] = {}
         for (fr, start, part_count), count in zip(parts, kept.counts, strict=True):
             key = str(fr.source)
@@ -622,11 +644,15 @@ class _ChunkLoader:
         self.parts = []
 
     def _forget(self, cur: duckdb.DuckDBPyConnection, chunk_id: int) -> None:
-        try:
-            run(cur, "DELETE FROM events WHERE _file_id = ?", [chunk_id])
-            run(cur, "DELETE FROM chunk_sources WHERE chunk_id = ?", [chunk_id])
-        except duckdb.Error:
-            pass
+        for _attempt in range(3):  # a late interrupt must not leave half a chunk behind
+            try:
+                run(cur, "DELETE FROM events WHERE _file_id = ?", [chunk_id])
+                run(cur, "DELETE FROM chunk_sources WHERE chunk_id = ?", [chunk_id])
+                break
+            except duckdb.InterruptException:
+                continue
+            except duckdb.Error:
+                break
         self.store._chunks.pop(chunk_id, None)
 
 

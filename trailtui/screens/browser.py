@@ -8,35 +8,46 @@ ask DuckDB (through `trailtui.data`, never SQL here) and hands the results down.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import duckdb
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState
 
 from trailtui import clipboard
-from trailtui.data import queries, views
+from trailtui.data import views
 from trailtui.data.export import ExportFormat, guess_format
 from trailtui.data.filters import Chip, FilterState
 from trailtui.data.history import History
+from trailtui.data.library import get_query, library
+from trailtui.data.service import (
+    FACETS,
+    LOAD,
+    VIEW,
+    BuiltView,
+    DataError,
+    DataService,
+    Job,
+    JobCancelled,
+)
 from trailtui.data.store import EventStore, LoadProgress
 from trailtui.messages import FacetsReady, LoadFinished, LoadProgressed, ViewReady, WorkFailed
 from trailtui.sanitize import safe_text
-from trailtui.screens.console_runner import ConsoleRunner
-from trailtui.widgets.event_table import Column, EventTable
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import FilterBar
 from trailtui.widgets.sql_console import SqlConsole
+from trailtui.widgets.status_line import Status, StatusLine
+from trailtui.widgets.virtual_table import Column, VirtualTable
+from trailtui.workers.console import ConsoleWorker
+from trailtui.workers.copy import EventCopier
+from trailtui.workers.export import Exporter
 
 # Facets shown as panels, in this order (`f` focuses the first).
 PANEL_FACETS = ("actor", "eventSource", "sourceIPAddress", "eventName", "awsRegion", "errorCode",
@@ -64,43 +75,67 @@ class BrowserScreen(Screen[None]):
 
     AUTO_FOCUS = "#events"
 
+    TABLE_KEYS: ClassVar[frozenset[str]] = frozenset({
+        "trailtui.copy", "trailtui.copy_all", "trailtui.export", "trailtui.sort",
+        "trailtui.sort_reverse", "trailtui.hide", "trailtui.show", "trailtui.value",
+        "trailtui.local_time",
+    })
+    """Ids of the bindings below that act on the event table (the help lists them there)."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "focus_facets", "Facets", id="trailtui.facets"),
-        Binding("slash", "search", "Search", id="trailtui.search"),
-        Binding("u", "undo", "Undo filter", id="trailtui.undo"),
-        Binding("y", "copy", "Copy JSON", id="trailtui.copy"),
-        Binding("Y", "copy_all", "Copy/save all", show=False, id="trailtui.copy_all"),
-        Binding("o", "open", "Open files", id="trailtui.open"),
-        Binding("T", "time_range", "Time range", show=False, id="trailtui.time"),
-        Binding("colon", "console", "SQL", id="trailtui.console"),
-        Binding("e", "export('events')", "Export", show=False, id="trailtui.export"),
-        Binding("s", "sort", "Sort", show=False, id="trailtui.sort"),
-        Binding("S", "sort_reverse", "Sort reverse", show=False, id="trailtui.sort_reverse"),
-        Binding("h", "hide_column", "Hide column", show=False, id="trailtui.hide"),
-        Binding("H", "show_columns", "Show columns", show=False, id="trailtui.show"),
-        Binding("v", "show_value", "Whole value", show=False, id="trailtui.value"),
-        Binding("L", "toggle_local_time", "Local time", show=False, id="trailtui.local_time"),
-        Binding("escape", "escape", "Cancel", show=False, id="trailtui.escape"),
+        Binding("f", "focus_facets", "Facets", id="trailtui.facets",
+                tooltip="focus the facet panels (the first is user/role)"),
+        Binding("slash", "search", "Search", id="trailtui.search",
+                tooltip="search the whole event text"),
+        Binding("u", "undo", "Undo filter", id="trailtui.undo", tooltip="undo the last filter"),
+        Binding("y", "copy", "Copy JSON", id="trailtui.copy",
+                tooltip="copy the event (or the marked events) as JSON"),
+        Binding("Y", "copy_all", "Copy/save all", show=False, id="trailtui.copy_all",
+                tooltip="copy or save all filtered events"),
+        Binding("o", "open", "Open files", id="trailtui.open", tooltip="open or add files"),
+        Binding("T", "time_range", "Time range", show=False, id="trailtui.time",
+                tooltip="set a time range"),
+        Binding("colon", "console", "SQL", id="trailtui.console", tooltip="SQL console"),
+        Binding("e", "export('events')", "Export", show=False, id="trailtui.export",
+                tooltip="export the filtered events to a file (Records JSON, NDJSON, CSV, "
+                        "Parquet)"),
+        Binding("s", "sort", "Sort", show=False, id="trailtui.sort",
+                tooltip="sort by the current column (again: reverse)"),
+        Binding("S", "sort_reverse", "Sort reverse", show=False, id="trailtui.sort_reverse",
+                tooltip="sort by the current column, reversed"),
+        Binding("h", "hide_column", "Hide column", show=False, id="trailtui.hide",
+                tooltip="hide the current column"),
+        Binding("H", "show_columns", "Show columns", show=False, id="trailtui.show",
+                tooltip="show every column"),
+        Binding("v", "show_value", "Whole value", show=False, id="trailtui.value",
+                tooltip="show the whole value of the current cell"),
+        Binding("L", "toggle_local_time", "Local time", show=False, id="trailtui.local_time",
+                tooltip="toggle local time (default UTC)"),
+        Binding("escape", "escape", "Cancel", show=False, id="trailtui.escape",
+                tooltip="cancel the running load or export; clear the marks"),
     ]
 
     def __init__(
-        self, store: EventStore, paths: Sequence[str], *, local_time: bool = False
+        self, store: EventStore, paths: Sequence[str], *, local_time: bool = False,
+        data: DataService | None = None,
     ) -> None:
         super().__init__()
         self.store = store
+        self.data = data or DataService(store)
         self.paths = list(paths)
         self.local_time = local_time
         self.filters = FilterState()
         self.sort_column = "eventTime"
         self.sort_descending = True
         self.generation = 0
-        self.view: Any = None
+        self.view: views.ViewInfo | None = None
         self.total = 0
         self.is_loading = False
         self.load_progress: LoadProgress | None = None
         self.span: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
-        self._cancel_load = threading.Event()
-        self._page_cursor: duckdb.DuckDBPyConnection | None = None
+        self._load_job: Job | None = None
+        self.exporter = Exporter(self, self.data, on_change=self._update_status)
+        self.copier = EventCopier(self, self.data)
         self._old_views: list[str] = []
         self._widths: dict[str, int] = {}
         self._focused_once = False
@@ -115,23 +150,23 @@ class BrowserScreen(Screen[None]):
                 for key in PANEL_FACETS:
                     yield FacetPanel(key, _FACET_TITLES.get(key, key), id=f"facet-{key}")
             with Vertical(id="right"):
-                yield EventTable(id="events", empty_message="loading…")
+                yield VirtualTable(id="events", empty_message="loading…")
                 yield SqlConsole(id="console")
         yield Input(placeholder="search the whole event text (enter adds a filter, escape "
                     "cancels)", id="search")
-        yield Static(id="status")
+        yield StatusLine(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#events", EventTable)
+        table = self.query_one("#events", VirtualTable)
         table.columns = self._columns()
-        self._page_cursor = self.store.cursor()
-        self.runner = ConsoleRunner(self, self.store, self.query_one(SqlConsole), History())
+        self.runner = ConsoleWorker(self, self.data, self.query_one(SqlConsole), History(),
+                                    self.exporter)
         self._update_status()
         if self.paths:
             # Paint the screen (with "loading…") before the loader starts competing for the GIL.
             self.set_timer(0.05, lambda: self.start_load(self.paths))
-        elif self.store.event_count():
+        elif self.data.event_count():
             self.refresh_all()
         else:
             table.empty_message = "no events loaded · o opens files"
@@ -175,22 +210,21 @@ class BrowserScreen(Screen[None]):
 
     def start_load(self, paths: Sequence[str]) -> None:
         self.is_loading = True
-        self._cancel_load.clear()
+        # Each load is a job of its own: escape cancels the loads, and nothing else.
+        self._load_job = job = self.data.job(LOAD)
         self._update_status()
-        self._load(list(paths))
+        self._load(job, list(paths))
 
     @work(thread=True, group="load", exit_on_error=False, description="loading files")
-    def _load(self, paths: list[str]) -> None:
+    def _load(self, job: Job, paths: list[str]) -> None:
         def progress(p: LoadProgress) -> None:
-            self.post_message(LoadProgressed(p))
+            if not job.is_cancelled:  # after escape, nothing more shows up
+                self.post_message(LoadProgressed(p))
 
-        first = self.store.event_count() == 0
-        report = self.store.load(paths, progress=progress, cancel=self._cancel_load,
-                                 first_screen=first)
+        first = self.data.event_count() == 0
+        report = self.data.load(job, paths, progress, first_screen=first)
         self.post_message(LoadFinished(report))
-        if report.events_added:
-            self.store.compact()
-        problem = self.store.save_cache()
+        problem = self.data.after_load(compact=report.events_added > 0)
         if problem:
             self.post_message(WorkFailed("cache", problem))
 
@@ -221,8 +255,8 @@ class BrowserScreen(Screen[None]):
             self.notify(text, title="Note", severity="warning", markup=False, timeout=10)
         if report.cancelled:
             self.notify("loading cancelled; the events loaded so far stay", markup=False)
-        table = self.query_one("#events", EventTable)
-        table.empty_message = "no events match the filter" if self.store.event_count() else (
+        table = self.query_one("#events", VirtualTable)
+        table.empty_message = "no events match the filter" if self.data.event_count() else (
             "no events loaded · o opens files")
         self.refresh_all()
         self.runner.refresh_completions()
@@ -235,58 +269,59 @@ class BrowserScreen(Screen[None]):
             self.query_one(FilterBar).labels = [c.label for c in filters.chips]
             self.refresh_all()
 
-    def refresh_all(self) -> None:
+    def refresh_all(self, *, keep_event: bool = False) -> None:
+        """A new filter or sort: interrupt the view and facet queries it supersedes and ask
+        again (a late answer of an older generation would be dropped anyway). `keep_event`:
+        the cursor stays on the same event in the new view (a re-sort)."""
         self.generation += 1
+        keep: tuple[int, int] | None = None
+        if keep_event:
+            table = self._table()
+            row = table.row_values(table.cursor_row) if table.row_count else None
+            if row is not None:
+                keep = (int(row["_file_id"]), int(row["_line"]))  # type: ignore[call-overload]
         self._update_status()
         # A search chip scans the whole event text: count facets inside the materialised view
         # (found by key) instead of scanning the text a second time in parallel.
         search = self.filters.has_search
-        self._materialize(self.generation, self.filters, self.sort_column, self.sort_descending,
-                          search)
-        if not search:
-            self._count_facets(self.generation, self.filters)
+        self._materialize(self.data.job(VIEW, supersede=True), self.generation, self.filters,
+                          self.sort_column, self.sort_descending, search, keep)
+        if search:
+            self.data.cancel(FACETS)  # counted with the view this time
+        else:
+            self._count_facets(self.data.job(FACETS, supersede=True), self.generation,
+                               self.filters)
 
     @work(thread=True, group="view", exclusive=True, exit_on_error=False)
-    def _materialize(self, generation: int, filters: FilterState, sort: str, desc: bool,
-                     with_facets: bool = False) -> None:
-        cur = self.store.cursor()
-        self.store.register(cur)
+    def _materialize(self, job: Job, generation: int, filters: FilterState, sort: str,
+                     desc: bool, with_facets: bool = False,
+                     keep: tuple[int, int] | None = None) -> None:
+        def ready(built: BuiltView) -> None:
+            self.post_message(ViewReady(generation, built.view, built.total, built.span,
+                                        built.widths, built.position))
+
         try:
-            view = views.materialize_view(cur, filters, sort, desc, generation)
-            if get_current_worker().is_cancelled:
-                views.drop_view(cur, view.table)
-                return
-            total = views.total_count(cur)
-            span = views.time_span(cur, filters, within=view)
-            widths = views.column_widths(cur, view.table)
-            self.post_message(ViewReady(generation, view, total, span, widths))
-            if with_facets:
-                counts = views.all_facet_counts(cur, PANEL_FACETS, filters, within=view)
-                if not get_current_worker().is_cancelled:
-                    self.post_message(FacetsReady(generation, counts))
-        except duckdb.InterruptException:
+            _built, counts = self.data.build_view(
+                filters, sort, desc, generation, job,
+                facet_keys=PANEL_FACETS if with_facets else (), on_view=ready, keep=keep)
+        except JobCancelled:
             return
-        except duckdb.Error as exc:
-            self.post_message(WorkFailed("table", str(exc).splitlines()[0]))
-        finally:
-            self.store.unregister(cur)
-            cur.close()
+        except DataError as exc:
+            self.post_message(WorkFailed("table", exc.line))
+            return
+        if counts is not None:
+            self.post_message(FacetsReady(generation, counts))
 
     @work(thread=True, group="facets", exclusive=True, exit_on_error=False)
-    def _count_facets(self, generation: int, filters: FilterState) -> None:
-        cur = self.store.cursor()
-        self.store.register(cur)
+    def _count_facets(self, job: Job, generation: int, filters: FilterState) -> None:
         try:
-            counts = views.all_facet_counts(cur, PANEL_FACETS, filters)
-            if not get_current_worker().is_cancelled:
-                self.post_message(FacetsReady(generation, counts))
-        except duckdb.InterruptException:
+            counts = self.data.facets(PANEL_FACETS, filters, job)
+        except JobCancelled:
             return
-        except duckdb.Error as exc:
-            self.post_message(WorkFailed("facets", str(exc).splitlines()[0]))
-        finally:
-            self.store.unregister(cur)
-            cur.close()
+        except DataError as exc:
+            self.post_message(WorkFailed("facets", exc.line))
+            return
+        self.post_message(FacetsReady(generation, counts))
 
     @on(ViewReady)
     def _on_view(self, message: ViewReady) -> None:
@@ -294,30 +329,31 @@ class BrowserScreen(Screen[None]):
             self._show_view(message)
 
     def _show_view(self, message: ViewReady) -> None:
-        if message.generation != self.generation or self._page_cursor is None:
+        if message.generation != self.generation or not self.is_mounted:
             self._drop_later(message.view.table)
             return
         old = self.view
         self.view = message.view
         self.total = message.total
         self.span = message.span
-        table = self.query_one("#events", EventTable)
+        table = self.query_one("#events", VirtualTable)
         if message.widths and message.widths != self._widths:
             self._widths = message.widths
             table.columns = self._columns()
         table.sort_column = self.sort_column
         table.sort_descending = self.sort_descending
-        table.set_source(views.PageSource(self._page_cursor, message.view), cursor_row=0)
+        table.set_source(self.data.page_source(message.view), cursor_row=message.position or 0)
         try:  # `filtered` in the SQL console: the events under the current chips
-            queries.define_filtered_view(
-                self._page_cursor, message.view.table if self.filters.chips else None)
-        except duckdb.Error as exc:
+            self.data.set_filtered(message.view if self.filters.chips else None)
+        except DataError as exc:
             self.notify(safe_text(f"view `filtered` not updated: {exc}"), markup=False)
         if not self._focused_once:
             # The first layout passes hide the table for a frame, which moves focus away;
-            # the first events are where an investigator starts.
+            # the first events are where an investigator starts. Only when focus was lost:
+            # focus belongs to the user (`:` pressed during a load keeps the console).
             self._focused_once = True
-            table.focus()
+            if self.focused is None:
+                table.focus()
         if old is not None:
             self._drop_later(old.table)
         self._update_status()
@@ -329,14 +365,7 @@ class BrowserScreen(Screen[None]):
     @work(thread=True, group="drop", exit_on_error=False)
     def _drop_views(self) -> None:
         names, self._old_views = self._old_views, []
-        cur = self.store.cursor()
-        try:
-            for name in names:
-                views.drop_view(cur, name)
-        except duckdb.Error:
-            pass
-        finally:
-            cur.close()
+        self.data.drop_views(names)
 
     @on(FacetsReady)
     def _on_facets(self, message: FacetsReady) -> None:
@@ -356,6 +385,13 @@ class BrowserScreen(Screen[None]):
                         title=f"{event.worker.description or event.worker.name} failed",
                         severity="error", markup=False, timeout=12)
 
+    @on(VirtualTable.FetchFailed)
+    def _on_fetch_failed(self, message: VirtualTable.FetchFailed) -> None:
+        """A page of rows could not be read (the table shows ⋯; the table says so once)."""
+        lines = str(message.error).strip().splitlines()
+        self.notify(safe_text(lines[0] if lines else type(message.error).__name__),
+                    title="rows unavailable", severity="error", markup=False, timeout=10)
+
     @on(WorkFailed)
     def _on_failed(self, message: WorkFailed) -> None:
         self.notify(safe_text(message.error), title=f"{message.what} failed", severity="error",
@@ -364,35 +400,25 @@ class BrowserScreen(Screen[None]):
     # -- status line ------------------------------------------------------------------------
 
     def _update_status(self) -> None:
-        status = self.query_one("#status", Static)
-        parts: list[Content] = []
-        shown = self.view.row_count if self.view is not None else 0
-        total = self.total
-        if self.view is not None:
-            parts.append(Content.styled(f"{shown:,} of {total:,} events", "bold"))
-        files = len(self.store.sources)
-        if files:
-            parts.append(Content(f"{files:,} file{'s' if files != 1 else ''}"))
         lo, hi = self.span
+        span = ""
         if lo is not None and hi is not None:
             zone = "local" if self.local_time else "UTC"
-            parts.append(Content(f"{self._fmt_time(lo)} → {self._fmt_time(hi)} {zone}"))
-        if self.is_loading:
-            p = self.load_progress
-            if p is not None and p.bytes_total:
-                pct = 100 * p.bytes_done // max(1, p.bytes_total)
-                n = min(p.file_index + 1, p.file_count)
-                parts.append(Content.styled(
-                    f"loading {pct}% · {p.events:,} events · file {n}/{p.file_count} "
-                    "(escape cancels)", "italic"))
-            else:
-                parts.append(Content.styled("loading…", "italic"))
-        marked = len(self.query_one("#events", EventTable).marked_rows)
-        if marked:
-            parts.append(Content.styled(f"{marked:,} marked", "bold"))
-        status.update(Content(" · ").join(parts) if parts else Content("no events"))
+            span = f"{self._fmt_time(lo)} → {self._fmt_time(hi)} {zone}"
+        job = self._load_job
+        self.query_one(StatusLine).status = Status(
+            shown=self.view.row_count if self.view is not None else None,
+            total=self.total,
+            files=self.data.file_count,
+            span=span,
+            loading=self.is_loading,
+            progress=self.load_progress,
+            cancelling=job is not None and job.is_cancelled,
+            exporting=self.exporter.running,
+            marked=len(self.query_one("#events", VirtualTable).marked_rows),
+        )
 
-    @on(EventTable.MarksChanged)
+    @on(VirtualTable.MarksChanged)
     def _on_marks(self) -> None:
         self._update_status()
 
@@ -410,13 +436,13 @@ class BrowserScreen(Screen[None]):
             self.notify(safe_text(str(exc)), severity="error", markup=False)
             return
         self.set_filters(self.filters.add(chip))
-        self.query_one("#events", EventTable).focus()
+        self.query_one("#events", VirtualTable).focus()
 
     @on(FilterBar.ChipRemoved)
     def _on_chip_removed(self, message: FilterBar.ChipRemoved) -> None:
         if 0 <= message.index < len(self.filters.chips):
             self.set_filters(self.filters.remove(message.index))
-            self.query_one("#events", EventTable).focus()
+            self.query_one("#events", VirtualTable).focus()
 
     def action_undo(self) -> None:
         if not self.filters.chips:
@@ -437,7 +463,7 @@ class BrowserScreen(Screen[None]):
         text = message.value
         if text.strip():
             self.set_filters(self.filters.add(Chip.search(text)))
-        self.query_one("#events", EventTable).focus()
+        self.query_one("#events", VirtualTable).focus()
 
     def action_time_range(self) -> None:
         from trailtui.screens.time_range import TimeRangeScreen
@@ -458,21 +484,25 @@ class BrowserScreen(Screen[None]):
         box = self.query_one("#search", Input)
         if box.display:
             box.display = False
-            self.query_one("#events", EventTable).focus()
+            self.query_one("#events", VirtualTable).focus()
             return
-        if self.is_loading:
-            self._cancel_load.set()
-            self.store.interrupt_all()
+        # Escape cancels exactly what the status line says is running.
+        if self.is_loading and self._load_job is not None and not self._load_job.is_cancelled:
+            self.data.cancel(LOAD)
+            self._update_status()
             return
-        table = self.query_one("#events", EventTable)
+        if self.exporter.running:
+            self.exporter.cancel()
+            return
+        table = self.query_one("#events", VirtualTable)
         if table.marked_rows:
             table.clear_marks()
             self._update_status()
 
     # -- table actions ----------------------------------------------------------------------
 
-    def _table(self) -> EventTable:
-        return self.query_one("#events", EventTable)
+    def _table(self) -> VirtualTable:
+        return self.query_one("#events", VirtualTable)
 
     def action_sort(self, reverse: bool = False) -> None:
         col = self._table().current_column
@@ -483,19 +513,19 @@ class BrowserScreen(Screen[None]):
         else:
             self.sort_column = col.key
             self.sort_descending = reverse or col.key == "eventTime"
-        self.refresh_all()
+        self.refresh_all(keep_event=True)
 
     def action_sort_reverse(self) -> None:
         self.action_sort(reverse=True)
 
-    @on(EventTable.SortRequested)
-    def _on_sort_requested(self, message: EventTable.SortRequested) -> None:
+    @on(VirtualTable.SortRequested)
+    def _on_sort_requested(self, message: VirtualTable.SortRequested) -> None:
         if message.column_key == self.sort_column:
             self.sort_descending = not self.sort_descending
         else:
             self.sort_column = message.column_key
             self.sort_descending = message.column_key == "eventTime"
-        self.refresh_all()
+        self.refresh_all(keep_event=True)
 
     def action_hide_column(self) -> None:
         table = self._table()
@@ -526,8 +556,8 @@ class BrowserScreen(Screen[None]):
 
     # -- drill-down -------------------------------------------------------------------------
 
-    @on(EventTable.RowActivated)
-    def _on_row_activated(self, message: EventTable.RowActivated) -> None:
+    @on(VirtualTable.RowActivated)
+    def _on_row_activated(self, message: VirtualTable.RowActivated) -> None:
         if message.control.id != "events":
             return
         row = self._table().row_values(message.row_index)
@@ -541,18 +571,14 @@ class BrowserScreen(Screen[None]):
 
     def _open_detail_now(self, file_id: int, line: int) -> None:
         """Read one event's row and original record (worker thread), then show it."""
-        cur = self.store.cursor()
         try:
-            row = views.event_row(cur, file_id, line)
-            raw = self.store.raw_event(file_id, line)
-        except (duckdb.Error, OSError, KeyError) as exc:
+            raw, row = self.data.event(file_id, line)
+        except (DataError, JobCancelled) as exc:
             self.post_message(WorkFailed("open event", str(exc)))
             return
-        finally:
-            cur.close()
         self.app.call_from_thread(self._push_detail, raw, row)
 
-    def _push_detail(self, raw: bytes, row: dict[str, object]) -> None:
+    def _push_detail(self, raw: bytes, row: dict[str, object] | None) -> None:
         from trailtui.screens.detail import DetailScreen
 
         def pivot(chip: Chip | None) -> None:
@@ -571,89 +597,13 @@ class BrowserScreen(Screen[None]):
             self.notify("nothing to copy", markup=False)
             return
         marked = sorted(table.marked_rows)
-        self._copy_rows(self.view.table, marked or [table.cursor_row], bool(marked))
-
-    @work(thread=True, group="copy", exclusive=True, exit_on_error=False)
-    def _copy_rows(self, view_table: str, positions: list[int], as_array: bool) -> None:
-        cur = self.store.cursor()
-        try:
-            keys = views.rows_keys(cur, view_table, positions)
-        except duckdb.Error as exc:
-            self.post_message(WorkFailed("copy", str(exc).splitlines()[0]))
-            return
-        finally:
-            cur.close()
-        self._gather_and_copy(keys, as_array)
-
-    def _gather_and_copy(self, keys: list[tuple[int, int]], as_array: bool) -> None:
-        """Read the original records (in a worker) and hand the text to the UI thread."""
-        try:
-            records = [r.decode("utf-8", errors="replace") for r in self.store.raw_events(keys)]
-        except (OSError, KeyError) as exc:
-            self.post_message(WorkFailed("copy", str(exc)))
-            return
-        text = "[\n" + ",\n".join(records) + "\n]" if as_array else records[0]
-        what = f"{len(records):,} event{'s' if len(records) != 1 else ''}"
-        self.app.call_from_thread(self._copy_text, text, what)
-
-    def _copy_text(self, text: str, what: str) -> None:
-        size = len(text.encode("utf-8"))
-        if size > clipboard.LARGE_COPY_BYTES:
-            from trailtui.screens.confirm import ConfirmCopyScreen
-
-            def chosen(choice: str | None) -> None:
-                if choice == "copy":
-                    result = clipboard.copy_text(self.app, text, what=what)
-                    self.notify(result.message, markup=False)
-                elif choice == "save":
-                    self._ask_save_path(text, what)
-
-            self.app.push_screen(ConfirmCopyScreen(what, size), chosen)
-            return
-        result = clipboard.copy_text(self.app, text, what=what)
-        self.notify(result.message, markup=False)
+        self.copier.copy(self.view, marked or [table.cursor_row], as_array=bool(marked))
 
     def action_copy_all(self) -> None:
         if self.view is None or self.view.row_count == 0:
             self.notify("nothing to copy", markup=False)
             return
-        self._copy_all(self.view)
-
-    @work(thread=True, group="copy", exclusive=True, exit_on_error=False)
-    def _copy_all(self, view: Any) -> None:
-        cur = self.store.cursor()
-        try:
-            keys = views.range_keys(cur, view.table, 0, view.row_count)
-        except duckdb.Error as exc:
-            self.post_message(WorkFailed("copy", str(exc)))
-            return
-        finally:
-            cur.close()
-        self._gather_and_copy(keys, True)
-
-    def _ask_save_path(self, text: str, what: str) -> None:
-        from trailtui.screens.confirm import SavePathScreen
-
-        def save(path: str | None) -> None:
-            if not path:
-                return
-            target = Path(path).expanduser()
-            # The records are the original bytes joined as a JSON array: wrap, never re-dump.
-            body = text if text.startswith("[") else f"[{text}]"
-            try:
-                with target.open("x", encoding="utf-8") as fh:
-                    fh.write('{"Records":' + body + "}\n")
-            except FileExistsError:
-                self.notify(safe_text(f"{target} exists: choose another name"),
-                            severity="warning", markup=False)
-                return
-            except OSError as exc:
-                self.notify(safe_text(f"could not save {target}: {exc.strerror or exc}"),
-                            severity="error", markup=False)
-                return
-            self.notify(safe_text(f"saved {what} to {target}"), markup=False)
-
-        self.app.push_screen(SavePathScreen(default="trailtui_events.json"), save)
+        self.copier.copy(self.view, None, as_array=True)
 
     # -- files ------------------------------------------------------------------------------
 
@@ -676,6 +626,7 @@ class BrowserScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self.runner.close()
+        self.data.cancel()
 
     @on(SqlConsole.RunRequested)
     def _on_run(self, message: SqlConsole.RunRequested) -> None:
@@ -694,14 +645,11 @@ class BrowserScreen(Screen[None]):
 
     @work(thread=True, group="detail", exclusive=True, exit_on_error=False)
     def _locate_and_open(self, event_id: str, row: dict[str, object]) -> None:
-        cur = self.store.cursor()
         try:
-            keys = queries.locate_event(cur, event_id, row)
-        except duckdb.Error as exc:
-            self.post_message(WorkFailed("open event", str(exc).splitlines()[0]))
+            keys = self.data.locate_event(event_id, row)
+        except (DataError, JobCancelled) as exc:
+            self.post_message(WorkFailed("open event", str(exc)))
             return
-        finally:
-            cur.close()
         if not keys:
             self.post_message(WorkFailed("open event", f"no loaded event has eventID {event_id}"))
             return
@@ -732,7 +680,7 @@ class BrowserScreen(Screen[None]):
     def action_run_library_query(self, query_id: str = "") -> None:
         from trailtui.screens.library import QueryLibraryScreen
 
-        found, warnings = queries.library()
+        found, warnings = library()
         for w in warnings:
             self.notify(safe_text(w), severity="warning", markup=False)
 
@@ -742,7 +690,7 @@ class BrowserScreen(Screen[None]):
 
         if query_id:
             try:
-                query = queries.get_query(query_id, found)
+                query = get_query(query_id, found)
             except KeyError:
                 self.notify(safe_text(f"no library query {query_id}"), markup=False)
                 return
@@ -771,7 +719,7 @@ class BrowserScreen(Screen[None]):
                 ExportFormat.RECORDS if events else ExportFormat.CSV)
             if events:
                 where, params = self.filters.where()
-                self.runner.export_events(
+                self.exporter.export_events(
                     path, fmt, where=where, params=params,
                     order_by=views.order_by(self.sort_column, self.sort_descending))
             else:

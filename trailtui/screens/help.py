@@ -1,7 +1,8 @@
-"""Every key, grouped by where it works, from one static table (`KEYS`).
+"""Every key, grouped by where it works: the help screen (`?`).
 
-A static table rather than one generated from live bindings: the README pastes the same table,
-and it must list keys of screens that are not open (the detail view, the SQL console).
+The table is generated from the bindings of every screen and widget (`trailtui.keys`), so it
+lists keys of screens that are not open (the detail view, the SQL console) and cannot drift
+from what the keys do; README's key table is the same text (a test compares them).
 """
 
 from __future__ import annotations
@@ -17,73 +18,23 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-KEYS: Final[list[tuple[str, str, str]]] = [
-    # (group, key, description)
-    ("Global", "?", "help (this screen)"),
-    ("Global", "q", "quit"),
-    ("Global", "o", "open or add files"),
-    ("Global", "f", "focus the facet panels (the first is user/role)"),
-    ("Global", "tab / shift+tab", "move focus"),
-    ("Global", ":", "SQL console"),
-    ("Global", "/", "search the whole event text"),
-    ("Global", "u", "undo the last filter"),
-    ("Global", "T", "set a time range"),
-    ("Global", "ctrl+p", "command palette"),
-    ("Table", "enter", "open the event"),
-    ("Table", "space", "mark or unmark the row"),
-    ("Table", "y", "copy the event (or the marked events) as JSON"),
-    ("Table", "Y", "copy or save all filtered events"),
-    ("Table", "e", "export the filtered events to a file (Records JSON, NDJSON, CSV, Parquet)"),
-    ("Table", "g / G", "first / last row"),
-    ("Table", "home / end", "first / last row"),
-    ("Table", "pgup / pgdn", "page up / down"),
-    ("Table", "s / S", "sort by the current column / reverse"),
-    ("Table", "h / H", "hide the current column / show every column"),
-    ("Table", "v", "show the whole value of the current cell"),
-    ("Table", "L", "toggle local time (default UTC)"),
-    ("Facets", "enter", "filter to this value"),
-    ("Facets", "x or -", "exclude this value"),
-    ("Filters", "backspace / delete", "remove the filter under the cursor"),
-    ("Detail", "escape / q", "close"),
-    ("Detail", "y", "copy the original event JSON"),
-    ("Detail", "c", "copy the value under the cursor"),
-    ("Detail", "a", "filter: same actor"),
-    ("Detail", "k", "filter: same access key"),
-    ("Detail", "i", "filter: same source IP"),
-    ("Detail", "s", "filter: same session"),
-    ("Detail", "t", "filter: 15 minutes around this event"),
-    ("Detail", "/", "find text in this event"),
-    ("Detail", "n / N", "next / previous match"),
-    ("Detail", "w", "wrap long values on or off"),
-    ("SQL console", "ctrl+r / F5", "run the query"),
-    ("SQL console", "escape", "cancel the running query"),
-    ("SQL console", "up / down", "history (on the first / last line)"),
-]
-"""The product's key table: (group, key, description). README pastes this too."""
+from trailtui.keys import key_rows
+from trailtui.keys import keys_markdown as _keys_markdown
 
-GROUP_ORDER: Final[tuple[str, ...]] = (
-    "Table",
-    "Facets",
-    "Filters",
-    "Detail",
-    "SQL console",
-    "Global",
-)
+KEYS: Final[list[tuple[str, str, str]]] = [
+    (row.group, row.keys, row.description) for row in key_rows()
+]
+"""The key table: (group, key, description), generated from the bindings (`trailtui.keys`)."""
 
 
 def keys_markdown() -> str:
-    """The table as Markdown, for the README (`python -c` it rather than retyping)."""
-    rows = ["| Where | Key | Does |", "| :- | :- | :- |"]
-    for group, key, description in _ordered():
-        shown = key.replace("|", "\\|")
-        rows.append(f"| {group} | `{shown}` | {description} |")
-    return "\n".join(rows)
+    """The table as Markdown: README's "## Keys" section holds exactly this."""
+    return _keys_markdown()
 
 
 def _ordered() -> list[tuple[str, str, str]]:
-    """KEYS grouped in GROUP_ORDER (unknown groups last), keeping order within a group."""
-    rank = {group: index for index, group in enumerate(GROUP_ORDER)}
-    return sorted(KEYS, key=lambda entry: rank.get(entry[0], len(rank)))
+    """KEYS, already grouped in help order by `trailtui.keys.key_rows`."""
+    return list(KEYS)
 
 
 def help_content() -> Content:

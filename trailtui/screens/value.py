@@ -18,15 +18,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from trailtui.clipboard import copy_text
+from trailtui.jsontext import JsonLine, JsonObject, clipboard_text, json_lines, parse_json
 from trailtui.sanitize import safe_multiline, safe_text
-from trailtui.screens.detail import (
-    JsonLine,
-    JsonObject,
-    JsonView,
-    clipboard_text,
-    json_lines,
-    parse_json,
-)
+from trailtui.widgets.json_view import JsonView
 
 PLACEHOLDER = "∅ (no value)"
 
@@ -52,8 +46,8 @@ class ValueScreen(ModalScreen[None]):
     """Shows one value whole; `y` copies it safely."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="trailtui.value.close"),
-        Binding("y", "copy", "Copy", id="trailtui.value.copy"),
+        Binding("escape,q", "close", "Close", id="trailtui.value.close", tooltip="close"),
+        Binding("y", "copy", "Copy", id="trailtui.value.copy", tooltip="copy the whole value"),
     ]
 
     DEFAULT_CSS = """

@@ -15,7 +15,7 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
-from trailtui.widgets.event_table import Column, EventTable, ListRowSource
+from trailtui.widgets.virtual_table import Column, ListRowSource, VirtualTable
 
 NULL_LABEL = "(none)"
 
@@ -33,12 +33,14 @@ def _fmt_count(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else ""
 
 
-class FacetPanel(EventTable):
+class FacetPanel(VirtualTable):
     """One facet: `enter` filters to the highlighted value, `x` (or `-`) excludes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "activate", "Filter to", id="trailtui.facet.pick"),
-        Binding("x,minus", "exclude", "Exclude", id="trailtui.facet.exclude"),
+        Binding("enter", "activate", "Filter to", id="trailtui.facet.pick",
+                tooltip="filter to this value"),
+        Binding("x,minus", "exclude", "Exclude", id="trailtui.facet.exclude",
+                tooltip="exclude this value"),
         Binding("space", "noop", show=False),
     ]
 
@@ -121,19 +123,19 @@ class FacetPanel(EventTable):
     def action_noop(self) -> None:
         """Marks mean nothing in a facet."""
 
-    def on_event_table_row_activated(self, event: EventTable.RowActivated) -> None:
+    def on_virtual_table_row_activated(self, event: VirtualTable.RowActivated) -> None:
         """A double click on a value filters to it, like enter."""
         event.stop()
         if event.control is self:
             self.action_activate()
 
-    def on_event_table_sort_requested(self, event: EventTable.SortRequested) -> None:
+    def on_virtual_table_sort_requested(self, event: VirtualTable.SortRequested) -> None:
         event.stop()  # a facet is always most-frequent first
 
-    def on_event_table_row_highlighted(self, event: EventTable.RowHighlighted) -> None:
+    def on_virtual_table_row_highlighted(self, event: VirtualTable.RowHighlighted) -> None:
         event.stop()
 
-    def on_event_table_marks_changed(self, event: EventTable.MarksChanged) -> None:
+    def on_virtual_table_marks_changed(self, event: VirtualTable.MarksChanged) -> None:
         event.stop()
 
 

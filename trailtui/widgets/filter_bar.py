@@ -25,9 +25,10 @@ class Chip(Static, can_focus=True):
     """One filter. Its label is built by the data layer from CloudTrail text: kept plain."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("backspace,delete,x", "remove", "Remove filter", id="trailtui.chip.remove"),
-        Binding("left", "app.focus_previous", "Previous", show=False),
-        Binding("right", "app.focus_next", "Next", show=False),
+        Binding("backspace,delete,x", "remove", "Remove filter", id="trailtui.chip.remove",
+                tooltip="remove the filter under the cursor"),
+        Binding("left", "app.focus_previous", "Previous", show=False, tooltip="previous filter"),
+        Binding("right", "app.focus_next", "Next", show=False, tooltip="next filter"),
     ]
 
     def __init__(self, index: int, label: str) -> None:

@@ -2,7 +2,7 @@
 
 The widget never runs SQL (attributes down, messages up): `ctrl+r`/F5 post `RunRequested`, the
 screen runs it in a thread worker (see `trailtui.screens.console_runner`) and hands back a
-`QueryResult` and its `ResultSource`, shown in the same virtual `EventTable` as the events, so a
+`QueryResult` and its `ResultSource`, shown in the same virtual `VirtualTable` as the events, so a
 result of any size is paged, never capped. `escape` posts `CancelRequested` while a query runs.
 
 Editor: Textual's `TextArea` (SQL highlighting when tree-sitter-sql is installed), with history
@@ -35,7 +35,7 @@ from textual.widgets.option_list import Option
 from trailtui.data.history import HistoryEntry
 from trailtui.data.queries import QueryResult, ResultSource, event_column, format_ms, placeholders
 from trailtui.sanitize import safe_content, safe_text
-from trailtui.widgets.event_table import Column, EventTable
+from trailtui.widgets.virtual_table import Column, VirtualTable
 
 MAX_COMPLETIONS: Final = 200
 _WORD_BEFORE: Final = re.compile(r"[A-Za-z_][\w.]*$")
@@ -191,9 +191,12 @@ class SqlConsole(Vertical):
     """Editor + status + results. See the module docstring for the messages and attributes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r,f5", "run", "Run query", id="trailtui.console.run"),
-        Binding("escape", "cancel", "Cancel query", id="trailtui.console.cancel"),
-        Binding("ctrl+space", "complete", "Complete", show=False, id="trailtui.console.complete"),
+        Binding("ctrl+r,f5", "run", "Run query", id="trailtui.console.run",
+                tooltip="run the query"),
+        Binding("escape", "cancel", "Cancel query", id="trailtui.console.cancel",
+                tooltip="cancel the running query"),
+        Binding("ctrl+space", "complete", "Complete", show=False, id="trailtui.console.complete",
+                tooltip="complete a table, column or struct field name"),
     ]
 
     DEFAULT_CSS = """
@@ -324,7 +327,7 @@ class SqlConsole(Vertical):
         self.status = Static(
             Content("ctrl+r runs · ctrl+space completes · ↑ history"), id="sql-status"
         )
-        self.results = EventTable(id="sql-results")
+        self.results = VirtualTable(id="sql-results")
         self.results.empty_message = "no result yet"
         self.popup = CompletionList(id="sql-completions")
 
@@ -630,8 +633,8 @@ class SqlConsole(Vertical):
 
     # ------------------------------------------------------------------ results (up)
 
-    @on(EventTable.RowActivated, "#sql-results")
-    def _row_activated(self, event: EventTable.RowActivated) -> None:
+    @on(VirtualTable.RowActivated, "#sql-results")
+    def _row_activated(self, event: VirtualTable.RowActivated) -> None:
         event.stop()
         result = self._result
         if result is None:
@@ -663,8 +666,8 @@ class SqlConsole(Vertical):
             column = result.columns[0]
             self.post_message(self.FilterTo(self, column, values.get(column), event_column(column)))
 
-    @on(EventTable.RowHighlighted, "#sql-results")
-    @on(EventTable.MarksChanged, "#sql-results")
+    @on(VirtualTable.RowHighlighted, "#sql-results")
+    @on(VirtualTable.MarksChanged, "#sql-results")
     def _keep_inside(self, event: Message) -> None:
         # The screen's own handlers are for the events table; these are the console's rows.
         event.stop()

@@ -10,11 +10,11 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.message import Message
 
-from trailtui.widgets.event_table import (
+from trailtui.widgets.virtual_table import (
     PAGE_SIZE,
     Column,
-    EventTable,
     ListRowSource,
+    VirtualTable,
     compute_widths,
 )
 
@@ -72,13 +72,13 @@ class TableApp(App[None]):
         self.seen: list[Message] = []
 
     def compose(self) -> ComposeResult:
-        yield EventTable(self.columns, self.source, id="events")
+        yield VirtualTable(self.columns, self.source, id="events")
 
-    @on(EventTable.RowActivated)
-    @on(EventTable.RowHighlighted)
-    @on(EventTable.SortRequested)
-    @on(EventTable.MarksChanged)
-    @on(EventTable.FetchFailed)
+    @on(VirtualTable.RowActivated)
+    @on(VirtualTable.RowHighlighted)
+    @on(VirtualTable.SortRequested)
+    @on(VirtualTable.MarksChanged)
+    @on(VirtualTable.FetchFailed)
     def record(self, message: Message) -> None:
         self.seen.append(message)
 
@@ -86,12 +86,12 @@ class TableApp(App[None]):
         return [message for message in self.seen if isinstance(message, kind)]
 
 
-def lines(table: EventTable) -> list[str]:
+def lines(table: VirtualTable) -> list[str]:
     """What the table draws, line by line (header first), as the terminal would show it."""
     return [table.render_line(y).text for y in range(table.scrollable_content_region.height)]
 
 
-def row_line(table: EventTable, row: int) -> str:
+def row_line(table: VirtualTable, row: int) -> str:
     """The screen line of a row, asserting that it is visible."""
     y = row - table.scroll_offset.y + 1
     assert 1 <= y < table.scrollable_content_region.height, f"row {row} is not on screen"
@@ -103,7 +103,7 @@ async def test_first_paint_fetches_only_the_first_page() -> None:
     app = TableApp(source)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
-        table = app.query_one("#events", EventTable)
+        table = app.query_one("#events", VirtualTable)
         shown = lines(table)
         assert shown[0].split() == ["#", "eventName", "user", "userAgent"]
         assert shown[1].split()[:3] == ["0", "AssumeRole", "user-0"]
@@ -117,7 +117,7 @@ async def test_G_jumps_to_the_last_row_and_g_back() -> None:
     source = SyntheticSource()
     app = TableApp(source)
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one("#events", EventTable)
+        table = app.query_one("#events", VirtualTable)
         await pilot.press("G")
         await pilot.pause()
         assert table.cursor_row == MILLION - 1
@@ -126,8 +126,8 @@ async def test_G_jumps_to_the_last_row_and_g_back() -> None:
         assert shown[0].split()[0] == "#"  # the header stays while scrolled
         last_page = (MILLION - 1) // PAGE_SIZE * PAGE_SIZE
         assert {start for start, _ in source.fetches} <= {0, last_page - PAGE_SIZE, last_page}
-        highlighted = app.of(EventTable.RowHighlighted)
-        assert isinstance(highlighted[-1], EventTable.RowHighlighted)
+        highlighted = app.of(VirtualTable.RowHighlighted)
+        assert isinstance(highlighted[-1], VirtualTable.RowHighlighted)
         assert highlighted[-1].row_index == MILLION - 1
 
         await pilot.press("g")
@@ -143,7 +143,7 @@ async def test_G_jumps_to_the_last_row_and_g_back() -> None:
 async def test_page_keys_move_a_screenful_and_keep_the_cursor_visible() -> None:
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one("#events", EventTable)
+        table = app.query_one("#events", VirtualTable)
         body = table.scrollable_content_region.height - 1
         await pilot.press("pagedown", "pagedown")
         await pilot.pause()
@@ -164,7 +164,7 @@ async def test_scrolling_a_million_rows_fetches_only_the_pages_seen() -> None:
     source = SyntheticSource()
     app = TableApp(source)
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one("#events", EventTable)
+        table = app.query_one("#events", VirtualTable)
         for _ in range(40):
             await pilot.press("pagedown")
         await pilot.pause()
@@ -179,7 +179,7 @@ async def test_hostile_text_renders_literally_and_visibly() -> None:
     app = TableApp(SyntheticSource(hostile=True))
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
-        table = app.query_one("#events", EventTable)
+        table = app.query_one("#events", VirtualTable)
         shown = "\n".join(lines(table))
         assert "[bold]x[/]" in shown
         assert "user[/x]" in shown
@@ -200,7 +200,7 @@ async def test_table_spans_the_full_width_and_cut_cells_end_with_ellipsis() -> N
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
-        table = app.query_one("#events", EventTable)
+        table = app.query_one("#events", VirtualTable)
         width = table.scrollable_content_region.width
         assert width == 120 - table.styles.scrollbar_size_vertical
         row = lines(table)[1]
@@ -223,7 +223,7 @@ async def test_table_spans_the_full_width_and_cut_cells_end_with_ellipsis() -> N
 async def test_space_marks_rows() -> None:
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one("#events", EventTable)
+        table = app.query_one("#events", VirtualTable)
         await pilot.press("space", "down", "down", "space")
         await pilot.pause()
         assert table.marked_rows == {0, 2}
@@ -231,7 +231,7 @@ async def test_space_marks_rows() -> None:
         assert shown[1].startswith("●")
         assert not shown[2].startswith("●")
         assert shown[3].startswith("●")
-        counts = [m.count for m in app.of(EventTable.MarksChanged)]  # type: ignore[attr-defined]
+        counts = [m.count for m in app.of(VirtualTable.MarksChanged)]  # type: ignore[attr-defined]
         assert counts == [1, 2]
         await pilot.press("space")
         assert table.marked_rows == {0}
@@ -244,32 +244,32 @@ async def test_space_marks_rows() -> None:
 async def test_enter_and_double_click_activate_a_row() -> None:
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one("#events", EventTable)
+        table = app.query_one("#events", VirtualTable)
         await pilot.press("down", "down", "enter")
         await pilot.pause()
-        activated = app.of(EventTable.RowActivated)
+        activated = app.of(VirtualTable.RowActivated)
         assert [m.row_index for m in activated] == [2]  # type: ignore[attr-defined]
 
-        await pilot.click(EventTable, offset=(20, 6))  # screen line 6 = row 5
+        await pilot.click(VirtualTable, offset=(20, 6))  # screen line 6 = row 5
         await pilot.pause()
         assert table.cursor_row == 5
-        assert len(app.of(EventTable.RowActivated)) == 1  # one click only selects
+        assert len(app.of(VirtualTable.RowActivated)) == 1  # one click only selects
 
-        await pilot.double_click(EventTable, offset=(20, 8))
+        await pilot.double_click(VirtualTable, offset=(20, 8))
         await pilot.pause()
         assert table.cursor_row == 7
-        assert [m.row_index for m in app.of(EventTable.RowActivated)] == [2, 7]  # type: ignore[attr-defined]
+        assert [m.row_index for m in app.of(VirtualTable.RowActivated)] == [2, 7]  # type: ignore[attr-defined]
 
 
 async def test_header_click_requests_sort_and_shows_the_direction() -> None:
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one("#events", EventTable)
+        table = app.query_one("#events", VirtualTable)
         await pilot.pause()
         header = lines(table)[0]
-        await pilot.click(EventTable, offset=(header.index("user ") + 1, 0))
+        await pilot.click(VirtualTable, offset=(header.index("user ") + 1, 0))
         await pilot.pause()
-        requested = app.of(EventTable.SortRequested)
+        requested = app.of(VirtualTable.SortRequested)
         assert [m.column_key for m in requested] == ["user"]  # type: ignore[attr-defined]
         assert table.cursor_row == 0  # a header click does not move the cursor
 
@@ -285,7 +285,7 @@ async def test_header_click_requests_sort_and_shows_the_direction() -> None:
 async def test_current_cell_value_follows_the_column_cursor() -> None:
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one("#events", EventTable)
+        table = app.query_one("#events", VirtualTable)
         await pilot.press("down", "right", "right")
         assert table.current_column is not None and table.current_column.key == "user"
         assert table.current_cell_value() == "user-1"
@@ -304,7 +304,7 @@ async def test_current_cell_value_follows_the_column_cursor() -> None:
 async def test_hidden_columns_leave_the_layout_which_still_fills_the_width() -> None:
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one("#events", EventTable)
+        table = app.query_one("#events", VirtualTable)
         table.hidden = {"user", "n"}
         await pilot.pause()
         shown = lines(table)
@@ -317,7 +317,7 @@ async def test_hidden_columns_leave_the_layout_which_still_fills_the_width() -> 
 async def test_a_new_source_drops_the_cache_clamps_the_cursor_and_clears_marks() -> None:
     app = TableApp(SyntheticSource())
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one("#events", EventTable)
+        table = app.query_one("#events", VirtualTable)
         await pilot.press("space", "G")
         assert table.marked_rows == {0}
         smaller = SyntheticSource(10, tag="new-")
@@ -330,7 +330,7 @@ async def test_a_new_source_drops_the_cache_clamps_the_cursor_and_clears_marks()
         assert "new-user-9" in shown[10]
         assert shown[11].strip() == ""
         assert table.virtual_size.height == 11
-        highlighted = app.of(EventTable.RowHighlighted)
+        highlighted = app.of(VirtualTable.RowHighlighted)
         assert highlighted[-1].row_index == 9  # type: ignore[attr-defined]
 
         table.source = ListRowSource(column_keys=("n",), rows=[])
@@ -355,18 +355,18 @@ async def test_a_failing_source_is_reported_once_and_recovers_on_reload() -> Non
     source = Flaky()
     app = TableApp(source)
     async with app.run_test(size=(120, 30)) as pilot:
-        table = app.query_one("#events", EventTable)
+        table = app.query_one("#events", VirtualTable)
         await pilot.press("down", "up", "down")  # several repaints of the same failed page
         await pilot.pause()
         assert app.is_running
         assert "⋯" in lines(table)[1]
         assert len(source.fetches) == 1  # a failed page is not re-queried on every paint
-        failures = app.of(EventTable.FetchFailed)
+        failures = app.of(VirtualTable.FetchFailed)
         assert len(failures) == 1
         assert "view_3" in str(failures[0].error)  # type: ignore[attr-defined]
 
         source.broken = False
-        table.reload()
+        table.set_source(source)  # the same source again: the failed page is asked anew
         await pilot.pause()
         assert lines(table)[1].split()[:3] == ["0", "AssumeRole", "user-0"]
 
@@ -379,7 +379,7 @@ async def test_narrow_screen_scrolls_horizontally_with_the_header() -> None:
     )
     app = TableApp(source, wide)
     async with app.run_test(size=(60, 20)) as pilot:
-        table = app.query_one("#events", EventTable)
+        table = app.query_one("#events", VirtualTable)
         await pilot.pause()
         assert table.show_horizontal_scrollbar
         assert "col7" not in lines(table)[0]
