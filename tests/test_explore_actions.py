@@ -20,6 +20,7 @@ from textual.widgets import Static
 from trailtui.data import session as sessions
 from trailtui.data.evidence import EventRef, RowKey
 from trailtui.data.filters import FilterState
+from trailtui.data.service import DataService
 from trailtui.data.store import EventStore
 from trailtui.screens.explore_actions import ExploreActions
 
@@ -55,7 +56,7 @@ class HostScreen(ExploreActions, Screen[None]):
 
     def __init__(self, store: EventStore, paths: list[str]) -> None:
         super().__init__()
-        self.store = store
+        self.data = DataService(store)
         self.paths = paths
         self.filters = FilterState()
         self._x_init()

@@ -17,6 +17,7 @@ from textual.widgets import Input, OptionList, Static
 from trailtui.data import fields
 from trailtui.data.evidence import Bookmark, EventRef
 from trailtui.data.filters import FilterState, toggle_field_value
+from trailtui.data.service import DataService
 from trailtui.data.store import EventStore
 from trailtui.screens.bookmarks import (
     BookmarkAction,
@@ -60,7 +61,7 @@ async def _settle(pilot: Any) -> None:
 
 async def test_frequency_two_values_or_and_count_matches_sql(store: EventStore) -> None:
     fld = fields.field_for("eventSource")
-    app = Host(lambda: FrequencyScreen(store, fld, FilterState()))
+    app = Host(lambda: FrequencyScreen(DataService(store), fld, FilterState()))
     async with app.run_test(size=(120, 40)) as pilot:
         await _settle(pilot)
         lst = app.screen.query_one(OptionList)
@@ -87,7 +88,7 @@ async def test_frequency_two_values_or_and_count_matches_sql(store: EventStore) 
 
 async def test_frequency_type_to_search_flip_sort_exclude(store: EventStore) -> None:
     fld = fields.field_for("requestParameters.bucketName")
-    app = Host(lambda: FrequencyScreen(store, fld, FilterState()))
+    app = Host(lambda: FrequencyScreen(DataService(store), fld, FilterState()))
     async with app.run_test(size=(120, 40)) as pilot:
         await _settle(pilot)
         await pilot.press("b", "u", "c", "k", "e", "t", "-", "1", "7")
@@ -111,7 +112,7 @@ async def test_frequency_type_to_search_flip_sort_exclude(store: EventStore) -> 
 
 async def test_frequency_add_facet_and_whole_value(store: EventStore) -> None:
     fld = fields.field_for("userAgent")
-    app = Host(lambda: FrequencyScreen(store, fld, FilterState()))
+    app = Host(lambda: FrequencyScreen(DataService(store), fld, FilterState()))
     async with app.run_test(size=(100, 30)) as pilot:
         await _settle(pilot)
         await pilot.press("v")

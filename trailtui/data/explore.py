@@ -353,3 +353,13 @@ class FieldsPageSource:
 
     def fetch(self, start: int, count: int) -> list[tuple[object, ...]]:
         return fetch_field_rows(self._cur, self.fields_view, start, count)
+
+
+def sort_field(key: str) -> Field | None:
+    """The field a sort key names (None: eventTime, the default order)."""
+    if key == "eventTime":
+        return None
+    try:
+        return field_for(key)
+    except ValueError:
+        return None

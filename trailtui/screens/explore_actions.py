@@ -14,14 +14,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 from textual import work
 from textual.events import Key
 
-from trailtui.data import explore, fields
-from trailtui.data import report as reports
+from trailtui.data import fields
 from trailtui.data import session as sessions
-from trailtui.data.evidence import EventRef, Evidence, RowKey, refs_for, resolve, summaries
+from trailtui.data.evidence import EventRef, Evidence, RowKey
 from trailtui.data.filters import (
     FacetValue,
     FieldChip,
@@ -29,7 +27,7 @@ from trailtui.data.filters import (
     field_values,
     set_field_values,
 )
-from trailtui.data.store import EventStore
+from trailtui.data.service import DataError, DataService, JobCancelled
 from trailtui.data.tz import TimeZone
 from trailtui.sanitize import safe_text
 
@@ -42,10 +40,10 @@ else:
 
 
 class ExploreActions(_Base):
-    """Mixin for the browser screen. The host sets `store`, `filters`, `paths` and calls
+    """Mixin for the browser screen. The host sets `data`, `filters`, `paths` and calls
     `_x_init()` in its constructor."""
 
-    store: EventStore
+    data: DataService
     filters: FilterState
     paths: list[str]
 
@@ -100,15 +98,12 @@ class ExploreActions(_Base):
 
     @work(thread=True, group="catalog", exclusive=True, exit_on_error=False)
     def _x_build_catalog(self) -> None:
-        cur = self.store.cursor()
         try:
-            cat = fields.catalog(cur)
-        except duckdb.Error as exc:
+            cat = self.data.field_catalog()
+        except (DataError, JobCancelled) as exc:
             self.app.call_from_thread(self.notify, safe_text(f"fields not listed: {exc}"),
                                       severity="error", markup=False)
             return
-        finally:
-            cur.close()
         self._catalog = cat
         self.app.call_from_thread(self._x_push_chooser, cat)
 
@@ -149,7 +144,7 @@ class ExploreActions(_Base):
             self.set_filters(set_field_values(self.filters, choice.path, choice.values,
                                               negate=choice.exclude))
 
-        screen = FrequencyScreen(self.store, fld, self.filters,
+        screen = FrequencyScreen(self.data, fld, self.filters,
                                  ticked=field_values(self.filters, fld.path),
                                  within=self._x_view_table())
         self.app.push_screen(screen, chosen)
@@ -188,15 +183,12 @@ class ExploreActions(_Base):
 
     @work(thread=True, group="cell", exclusive=True, exit_on_error=False)
     def _x_read_and_filter(self, fld: fields.Field, key: RowKey, negate: bool) -> None:
-        cur = self.store.cursor()
         try:
-            found, value = explore.field_value(cur, fld, *key)
-        except duckdb.Error as exc:
+            found, value = self.data.field_value(fld, *key)
+        except (DataError, JobCancelled) as exc:
             self.app.call_from_thread(self.notify, safe_text(str(exc).splitlines()[0]),
                                       severity="error", markup=False)
             return
-        finally:
-            cur.close()
         if found:
             self.app.call_from_thread(self._x_add_cell_chip, fld.path, value, negate)
 
@@ -220,13 +212,10 @@ class ExploreActions(_Base):
     @work(thread=True, group="refs", exit_on_error=False)
     def _x_fill_refs(self, keys: list[RowKey]) -> None:
         """Look up eventID and time for new marks (what finds them again after a reload)."""
-        cur = self.store.cursor()
         try:
-            refs = refs_for(cur, keys)
-        except duckdb.Error:
+            refs = self.data.event_refs(keys)
+        except (DataError, JobCancelled):
             return
-        finally:
-            cur.close()
         self.app.call_from_thread(self._x_set_refs, refs)
 
     def _x_set_refs(self, refs: list[EventRef]) -> None:
@@ -270,13 +259,10 @@ class ExploreActions(_Base):
         from trailtui.screens.bookmarks import BookmarkRow
 
         books = self.evidence.bookmarks
-        cur = self.store.cursor()
         try:
-            facts = summaries(cur, [b.ref.key for b in books])
-        except duckdb.Error:
+            facts = self.data.event_summaries([b.ref.key for b in books])
+        except (DataError, JobCancelled):
             facts = {}
-        finally:
-            cur.close()
         listed = []
         for b in books:
             when, name, actor = facts.get(b.ref.key, (b.ref.event_time, None, None))
@@ -336,15 +322,12 @@ class ExploreActions(_Base):
     @work(thread=True, group="report", exclusive=True, exit_on_error=False)
     def _x_write_report(self, path: str, filters: FilterState, evidence: Evidence) -> None:
         target = Path(path).expanduser()
-        cur = self.store.cursor()
         try:
-            rep = reports.build_report(self.store, cur, filters, evidence)
-        except (duckdb.Error, OSError, KeyError) as exc:
+            rep = self.data.report(filters, evidence)
+        except (DataError, JobCancelled, OSError, KeyError) as exc:
             self.app.call_from_thread(self.notify, safe_text(f"report failed: {exc}"),
                                       severity="error", markup=False)
             return
-        finally:
-            cur.close()
         text = rep.to_json() if target.suffix.lower() == ".json" else rep.to_markdown()
         try:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -440,13 +423,10 @@ class ExploreActions(_Base):
     @work(thread=True, group="refs", exit_on_error=False)
     def _x_resolve_refs(self) -> None:
         refs = list(self.evidence.refs())
-        cur = self.store.cursor()
         try:
-            mapping, missing = resolve(cur, refs)
-        except duckdb.Error:
+            mapping, missing = self.data.resolve_refs(refs)
+        except (DataError, JobCancelled):
             return
-        finally:
-            cur.close()
         self.app.call_from_thread(self._x_rekey, mapping, missing)
 
     def _x_rekey(self, mapping: dict[RowKey, EventRef], missing: list[RowKey]) -> None:

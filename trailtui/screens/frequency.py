@@ -3,17 +3,15 @@
 Every value of the field with its count and share, most first (`s` flips the order); typing
 searches the values (in SQL, bound), `space` ticks values, `enter` filters to the ticked ones
 ORed in one chip (`eventSource in (a, b)`), `x` excludes them instead, `v` shows the
-highlighted value whole, `a` adds the field as a facet panel. The screen asks DuckDB through
-`data.explore` in a worker; values are CloudTrail text, shown through `sanitize`.
+highlighted value whole, `a` adds the field as a facet panel. The screen asks the data service
+in a worker; values are CloudTrail text, shown through `sanitize`.
 """
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import ClassVar
 
-import duckdb
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -28,7 +26,7 @@ from textual.worker import get_current_worker
 from trailtui.data import explore
 from trailtui.data.fields import Field
 from trailtui.data.filters import FacetValue, FilterState
-from trailtui.data.store import EventStore
+from trailtui.data.service import DataError, DataService, Job, JobCancelled
 from trailtui.sanitize import cell_fit, safe_text
 
 SHOWN: int = 1000  # rows listed at once; typing narrows the rest
@@ -81,7 +79,7 @@ class FrequencyScreen(ModalScreen[FrequencyChoice | None]):
 
     def __init__(
         self,
-        store: EventStore,
+        data: DataService,
         fld: Field,
         filters: FilterState,
         *,
@@ -89,14 +87,13 @@ class FrequencyScreen(ModalScreen[FrequencyChoice | None]):
         within: str | None = None,
     ) -> None:
         super().__init__()
-        self.store = store
+        self.data = data
         self.field = fld
         self.filters = filters
         self.within = within
         self.ticked: list[FacetValue] = list(ticked)
         self.order: explore.SortOrder = "count_desc"
         self.result: explore.Frequency | None = None
-        self._cursor: duckdb.DuckDBPyConnection | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -117,30 +114,20 @@ class FrequencyScreen(ModalScreen[FrequencyChoice | None]):
     # -- counting ---------------------------------------------------------------------------
 
     def recount(self) -> None:
-        if self._cursor is not None:  # a slow count still running: stop it
-            with contextlib.suppress(duckdb.Error):
-                self._cursor.interrupt()
-        self._count(self.query_one("#freq-search", Input).value, self.order)
+        """Count again (new search text or order); a count still running is cancelled."""
+        job = self.data.job("frequency", supersede=True)
+        self._count(job, self.query_one("#freq-search", Input).value, self.order)
 
     @work(thread=True, group="frequency", exclusive=True, exit_on_error=False)
-    def _count(self, search: str, order: explore.SortOrder) -> None:
-        cur = self.store.cursor()
-        self._cursor = cur
-        self.store.register(cur)
+    def _count(self, job: Job, search: str, order: explore.SortOrder) -> None:
         try:
-            result = explore.frequency(cur, self.field, self.filters, search=search,
-                                       order=order, limit=SHOWN, within=self.within)
-        except duckdb.InterruptException:
+            result = self.data.frequency(self.field, self.filters, job, search=search,
+                                         order=order, limit=SHOWN, within=self.within)
+        except JobCancelled:
             return
-        except duckdb.Error as exc:
-            message = str(exc).splitlines()[0]
-            self.app.call_from_thread(self._failed, message)
+        except DataError as exc:
+            self.app.call_from_thread(self._failed, exc.line)
             return
-        finally:
-            self.store.unregister(cur)
-            cur.close()
-            if self._cursor is cur:
-                self._cursor = None
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, result)
 
