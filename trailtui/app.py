@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from trailtui.commands import ConsoleCommands
 from trailtui.data.service import DataService
 from trailtui.data.store import EventStore
+from trailtui.data.tz import TimeZone
 from trailtui.screens.browser import BrowserScreen
 
 _DEFAULT_GC = gc.get_threshold()
@@ -43,12 +44,16 @@ class TrailApp(App[int]):
         cache: bool = True,
         local_time: bool = False,
         store: EventStore | None = None,
+        time_zone: TimeZone | None = None,
+        resume: bool = False,
     ) -> None:
         super().__init__()
         self.paths = list(paths)
         self.store = store or EventStore(cache=cache)
         self.data = DataService(self.store)  # the one way screens reach the events
         self.local_time = local_time
+        self.time_zone = time_zone
+        self.resume = resume
 
     def on_mount(self) -> None:
         # Python's full garbage collections walked every object (facet counts, page caches,
@@ -68,7 +73,8 @@ class TrailApp(App[int]):
             gc.collect()
 
     def get_default_screen(self) -> BrowserScreen:
-        return BrowserScreen(self.store, self.paths, local_time=self.local_time, data=self.data)
+        return BrowserScreen(self.store, self.paths, local_time=self.local_time, data=self.data,
+                             time_zone=self.time_zone, resume=self.resume)
 
     def action_help(self) -> None:
         from trailtui.screens.help import HelpScreen

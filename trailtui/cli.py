@@ -98,7 +98,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                                cache=not args.no_cache)
     from trailtui.app import TrailApp  # the UI is imported only when it is used
 
-    app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time)
+    zone = None
+    if args.time_zone:
+        from trailtui.data.tz import TimeZone
+
+        try:
+            zone = TimeZone.named(args.time_zone)
+        except ValueError as exc:
+            print(f"trailtui: {exc}", file=sys.stderr)
+            return 2
+    app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time, time_zone=zone,
+                   resume=args.resume)
     app.run()
     return app.return_code or 0
 

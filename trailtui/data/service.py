@@ -470,6 +470,13 @@ class DataService:
         except (OSError, KeyError) as exc:
             raise DataError(_first_line(exc)) from exc
 
+    def records_by_key(self, keys: Sequence[tuple[int, int]]) -> list[str]:
+        """Original records by row key (`_file_id`, `_line`), in the order given."""
+        try:
+            return [r.decode("utf-8", errors="replace") for r in self.store.raw_events(keys)]
+        except (OSError, KeyError) as exc:
+            raise DataError(_first_line(exc)) from exc
+
     # -- export -------------------------------------------------------------------------------
 
     def export_events(

@@ -126,7 +126,7 @@ class ExploreActions(_Base):
             return
         self.open_frequency(path)
 
-    def open_frequency(self, path: str) -> None:
+    def open_frequency(self, path: str, search: str = "") -> None:
         from trailtui.screens.frequency import FrequencyChoice, FrequencyScreen
 
         try:
@@ -146,7 +146,7 @@ class ExploreActions(_Base):
 
         screen = FrequencyScreen(self.data, fld, self.filters,
                                  ticked=field_values(self.filters, fld.path),
-                                 within=self._x_view_table())
+                                 within=self._x_view_table(), search=search)
         self.app.push_screen(screen, chosen)
 
     # -- from the cell ----------------------------------------------------------------------------

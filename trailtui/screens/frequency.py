@@ -85,8 +85,10 @@ class FrequencyScreen(ModalScreen[FrequencyChoice | None]):
         *,
         ticked: tuple[FacetValue, ...] = (),
         within: str | None = None,
+        search: str = "",
     ) -> None:
         super().__init__()
+        self.initial_search = search
         self.data = data
         self.field = fld
         self.filters = filters
@@ -108,7 +110,13 @@ class FrequencyScreen(ModalScreen[FrequencyChoice | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        if self.initial_search:  # typed in a facet panel: go on typing here
+            box = self.query_one("#freq-search", Input)
+            box.value = self.initial_search
+            box.cursor_position = len(box.value)
+            box.focus()
+        else:
+            self.query_one(OptionList).focus()
         self.recount()
 
     # -- counting ---------------------------------------------------------------------------
