@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -147,14 +148,20 @@ class FrequencyScreen(ModalScreen[FrequencyChoice | None]):
         tick = "[x]" if value in self.ticked else "[ ]"
         share = f"{100 * self.result.share(count):5.1f}%"
         label = cell_fit(safe_text(value_label(value)), max(10, width))
-        pad = " " * max(0, width - len(label))
+        pad = " " * max(0, width - cell_len(label))
         return Content(f"{tick} {label}{pad} {count:>10,} {share}")
+
+    def _value_width(self) -> int:
+        """Cells for the value: the list's width less the tick, count and share columns."""
+        lst = self.query_one(OptionList)
+        inner = lst.scrollable_content_region.width or lst.size.width or 80
+        return max(10, inner - 26)
 
     def _show(self, result: explore.Frequency) -> None:
         self.result = result
         lst = self.query_one(OptionList)
         keep = lst.highlighted
-        width = max(20, (self.size.width or 100) - 40)
+        width = self._value_width()
         lst.clear_options()
         lst.add_options([Option(self._row(v, n, width), id=str(i))
                          for i, (v, n) in enumerate(result.rows)])
@@ -195,7 +202,7 @@ class FrequencyScreen(ModalScreen[FrequencyChoice | None]):
             self.ticked.append(value)
         lst = self.query_one(OptionList)
         i = lst.highlighted or 0
-        width = max(20, (self.size.width or 100) - 40)
+        width = self._value_width()
         lst.replace_option_prompt_at_index(i, self._row(value, row[1], width))
         if i + 1 < lst.option_count:
             lst.highlighted = i + 1

@@ -138,6 +138,12 @@ def compute_widths(columns: Sequence[Column], available: int) -> list[int]:
         flex = next((i for i, column in enumerate(columns) if column.flex), len(columns) - 1)
         preferred[flex] += available - total
         return preferred
+    if len(columns) > 3:
+        # Many columns on a narrow screen: keep the leading (key) columns readable and let
+        # the later ones scroll, rather than cutting every column to a few characters.
+        from trailtui.widgets.column_fit import fit_widths
+
+        return fit_widths(preferred, minimum, available)
     excess = total - available
     slack = [p - m for p, m in zip(preferred, minimum, strict=True)]
     total_slack = sum(slack)
