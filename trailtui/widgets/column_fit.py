@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-# A column shrunk below this share of its preferred width is hard to read: stop squeezing.
-READABLE_SHARE: Final = 0.7
+# Squeezing stops at this many cells per column (or the column's own width if smaller): a
+# shorter cell is unreadable. Past that, leading columns keep up to `LEADING_CAP` cells.
 READABLE_MIN: Final = 10
+LEADING_CAP: Final = 24
 
 
 def fit_widths(
@@ -22,11 +23,11 @@ def fit_widths(
 ) -> list[int]:
     """Widths (cells, gaps excluded) for columns in display order.
 
-    Everything fits: spare cells go to `flex` (else the last column). A squeeze that keeps
-    every column at `READABLE_SHARE` of its width (and its minimum): shared in proportion. A
-    larger one: leading columns keep their preferred width while it fits, the first column
-    that does not fit gets what is left if that is readable, and every later column keeps its
-    preferred width off screen.
+    Everything fits: spare cells go to `flex` (else the last column). A squeeze that leaves
+    every column at least `READABLE_MIN` cells (and its minimum): shared in proportion to
+    what each can give. A larger one: leading columns keep up to `LEADING_CAP` cells while
+    they fit, the first that does not fit gets what is left if that is readable, and every
+    later column keeps its width off screen, reachable by scrolling sideways.
     """
     n = len(preferred)
     if n == 0:
@@ -38,7 +39,7 @@ def fit_widths(
         out = list(pref)
         out[flex if flex is not None and 0 <= flex < n else n - 1] += available - total
         return out
-    floors = [max(m, int(p * READABLE_SHARE)) for m, p in zip(mins, pref, strict=True)]
+    floors = [max(m, min(p, READABLE_MIN)) for m, p in zip(mins, pref, strict=True)]
     if sum(floors) <= available:
         excess = total - available
         slack = [p - f for p, f in zip(pref, floors, strict=True)]
@@ -52,14 +53,14 @@ def fit_widths(
                 cuts[i] += 1
                 left -= 1
         return [p - c for p, c in zip(pref, cuts, strict=True)]
-    out = list(pref)
+    out = [max(m, min(p, LEADING_CAP)) for m, p in zip(mins, pref, strict=True)]
     used = 0
-    for i, p in enumerate(pref):
-        if used + p <= available:
-            used += p
+    for i, w in enumerate(out):
+        if used + w <= available:
+            used += w
             continue
         rest = available - used
-        if rest >= max(mins[i], min(READABLE_MIN, p)):
+        if rest >= max(mins[i], min(READABLE_MIN, w)):
             out[i] = rest
         break
     return out
