@@ -37,7 +37,9 @@ def _browser(app: TrailApp) -> BrowserScreen:
 
 def _sql_count(app: TrailApp, sql: str) -> int:
     _cols, _types, rows = app.data.headless_query(sql)
-    return int(rows[0][0])  # type: ignore[call-overload]
+    value = rows[0][0]
+    assert isinstance(value, int)
+    return value
 
 
 def _count(app: TrailApp, state: object) -> int:
