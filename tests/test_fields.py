@@ -308,3 +308,17 @@ def test_facet_counts_on_any_field_keep_own_values_to_or(
         Counter(_get(r, ("requestParameters", "bucketName")) for r in both))
     limited = explore.facet_counts(cur, ["requestParameters.bucketName"], FilterState(), limit=3)
     assert len(limited["requestParameters.bucketName"]) == 3
+
+
+def test_console_errors_count_lines_in_the_editor(store: EventStore) -> None:
+    from trailtui.data.results import run_query
+
+    cur = store.cursor()
+    try:
+        for sql, line in (("SELECT nope FROM events", 1),
+                          ("SELECT 1;\n\nSELECT\n  nope FROM events", 4)):
+            with pytest.raises(duckdb.Error) as info:
+                run_query(cur, sql)
+            assert f"LINE {line}:" in str(info.value), str(info.value)
+    finally:
+        cur.close()
