@@ -721,7 +721,7 @@ class BrowserScreen(ExploreActions, Screen[None]):
                 self.set_filters(self.filters.add(chip))
                 self._table().focus()
 
-        self.app.push_screen(DetailScreen(raw, row), pivot)
+        self.app.push_screen(DetailScreen(raw, row, zone=self.time_zone), pivot)
 
     # -- copy -------------------------------------------------------------------------------
 
