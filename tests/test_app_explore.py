@@ -197,3 +197,23 @@ async def test_narrow_terminal_table_gets_the_width_and_time_zone() -> None:
 
 def test_data_service_is_used_for_fields(tmp_path: Path) -> None:
     assert hasattr(DataService, "field_catalog") and hasattr(DataService, "report")
+
+
+async def test_no_dead_focus_stop_and_chip_click_needs_the_cross() -> None:
+    from trailtui.widgets.filter_bar import Chip as ChipWidget
+
+    app = TrailApp([str(demo_path())], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = _browser(app)
+        await pilot.press("f", "enter")
+        await settle(pilot)
+        chain = [type(w).__name__ for w in screen.focus_chain]
+        assert "FilterBar" not in chain and "VerticalScroll" not in chain
+        chip = screen.query_one(ChipWidget)
+        await pilot.click(ChipWidget, offset=(1, 0))  # on the label: selects only
+        await settle(pilot)
+        assert len(screen.filters) == 1 and app.focused is chip
+        await pilot.click(ChipWidget, offset=(chip.size.width - 2, 0))  # on the ×
+        await settle(pilot)
+        assert len(screen.filters) == 0

@@ -210,6 +210,7 @@ class BrowserScreen(ExploreActions, Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#events", VirtualTable)
         table.mark_by = ("_file_id", "_line")  # marks belong to events: filters keep them
+        self.query_one("#facets").can_focus = False  # the panels are the focus stops
         table.columns = self._columns()
         if self.app.size.width < 120:  # a narrow terminal: the table gets the width
             self.query_one("#facets").display = False

@@ -50,8 +50,9 @@ class Chip(Static, can_focus=True):
             self.focus()
 
 
-class FilterBar(HorizontalScroll):
-    """Chips in one scrolling line; a hint when there is no filter."""
+class FilterBar(HorizontalScroll, can_focus=False):
+    """Chips in one scrolling line; a hint when there is no filter. Not a focus stop itself
+    (tab went table -> empty bar -> chips): the chips are."""
 
     class ChipRemoved(Message):
         """The user removed the chip at `index` (0 = the oldest)."""
