@@ -322,3 +322,15 @@ def test_console_errors_count_lines_in_the_editor(store: EventStore) -> None:
             assert f"LINE {line}:" in str(info.value), str(info.value)
     finally:
         cur.close()
+
+
+def test_a_pivot_chip_joins_the_or_of_its_facet(cur: duckdb.DuckDBPyConnection) -> None:
+    state = FilterState().add(Chip.include("actor", "alice"))
+    state = toggle_field_value(state, "actor", "bob")
+    assert state.labels == ("actor in (alice, bob)",)
+    assert _count(cur, state) == sum(
+        _get(r, ("userIdentity", "userName")) in ("alice", "bob")
+        and r["userIdentity"].get("type") == "IAMUser" for r in ALL)
+    again = toggle_field_value(FilterState().add(Chip.include("actor", "alice")), "actor",
+                               "alice")
+    assert again.labels == ()

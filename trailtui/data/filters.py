@@ -742,6 +742,15 @@ def toggle_field_value(
             else:
                 rest[i] = new
             return FilterState(tuple(rest), state)
+    # A pivot's `Chip.include` on the same column joins the OR instead of ANDing with it.
+    old_kind = "exclude" if negate else "include"
+    for i, chip in enumerate(state.chips):
+        if isinstance(chip, Chip) and chip.kind == old_kind and chip.column == probe.path:
+            if chip.value == probe.values[0]:
+                return FilterState(state.chips[:i] + state.chips[i + 1:], state)
+            rest = list(state.chips)
+            rest[i] = FieldChip(kind, probe.path, (chip.value, probe.values[0]))
+            return FilterState(tuple(rest), state)
     return state.add(probe)
 
 
