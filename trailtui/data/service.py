@@ -408,10 +408,11 @@ class DataService:
                                      limit=limit, within=within)
 
     def field_facets(self, paths: Sequence[str], filters: FilterState, job: Job | None = None,
-                     *, limit: int | None = None) -> FacetCounts:
-        """Facet counts on any field paths (a facet with picks ignores its own pick)."""
+                     *, limit: int | None = None, within: str | None = None) -> FacetCounts:
+        """Facet counts on any field paths (a facet with picks ignores its own pick);
+        `within`: a view table built for `filters` (its events are found by key)."""
         with self._run(job, FACETS) as cur:
-            return explore.facet_counts(cur, paths, filters, limit=limit)
+            return explore.facet_counts(cur, paths, filters, limit=limit, within=within)
 
     def field_value(self, fld: fields.Field, file_id: int, line: int) -> tuple[bool, FacetValue]:
         with self._run(None, "cell") as cur:

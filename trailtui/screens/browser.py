@@ -361,8 +361,13 @@ class BrowserScreen(ExploreActions, Screen[None]):
         self._materialize(self.data.job(VIEW, supersede=True), self.generation, self.filters,
                           self.sort_column, self.sort_descending, False, keep)
         # Facets on any field, each counted without its own pick (to OR more values in).
-        self._count_facets(self.data.job(FACETS, supersede=True), self.generation,
-                           self.filters)
+        # Under a search chip they wait for the view and find its events by key (the text
+        # scan is paid once).
+        if self.filters.has_search:
+            self.data.cancel(FACETS)
+        else:
+            self._count_facets(self.data.job(FACETS, supersede=True), self.generation,
+                               self.filters)
 
     @work(thread=True, group="view", exclusive=True, exit_on_error=False)
     def _materialize(self, job: Job, generation: int, filters: FilterState, sort: str,
@@ -386,10 +391,11 @@ class BrowserScreen(ExploreActions, Screen[None]):
             self.post_message(FacetsReady(generation, counts))
 
     @work(thread=True, group="facets", exclusive=True, exit_on_error=False)
-    def _count_facets(self, job: Job, generation: int, filters: FilterState) -> None:
+    def _count_facets(self, job: Job, generation: int, filters: FilterState,
+                      within: str | None = None) -> None:
         try:
             counts = self.data.field_facets(list(self.facet_paths), filters, job,
-                                            limit=FACET_VALUES)
+                                            limit=FACET_VALUES, within=within)
         except JobCancelled:
             return
         except DataError as exc:
@@ -417,6 +423,9 @@ class BrowserScreen(ExploreActions, Screen[None]):
         table.sort_column = self.sort_column
         table.sort_descending = self.sort_descending
         self._view_paths = message.paths
+        if self.filters.has_search and message.view.filters == self.filters:
+            self._count_facets(self.data.job(FACETS, supersede=True), self.generation,
+                               self.filters, message.view.table)
         table.set_source(self.data.page_source(message.view, message.paths),
                          cursor_row=message.position or 0)
         try:  # `filtered` in the SQL console: the events under the current chips
