@@ -21,7 +21,10 @@ import pytest
 from trailtui.data.store import EventStore, LoadReport
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+# TRAILTUI_SAMPLES points elsewhere (a worktree whose ../shared is not the shared folder).
+SAMPLES = Path(
+    os.environ.get("TRAILTUI_SAMPLES") or Path(__file__).resolve().parents[2] / "shared" / "samples"
+)
 DATA = Path(__file__).resolve().parent / "data"
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from conftest import SAMPLES
 
 from trailtui.data import export
 from trailtui.data.export import (
@@ -26,8 +27,6 @@ from trailtui.data.export import (
 )
 from trailtui.data.queries import run_query
 from trailtui.data.store import EventStore
-
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 
 
 def sample_paths() -> list[str]:

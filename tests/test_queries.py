@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from conftest import SAMPLES
 
 from trailtui.data import queries
 from trailtui.data.queries import (
@@ -38,7 +39,6 @@ from trailtui.data.queries import (
 from trailtui.data.results import execute
 from trailtui.data.store import EventStore
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 needs_samples = pytest.mark.samples
 
 Record = dict[str, Any]

@@ -425,6 +425,7 @@ async def test_help_lists_keys_and_closes() -> None:
         "Detail",
         "SQL console",
         "Global",
+        "Athena/Trino",
     }
     assert "| Table | `y` |" in keys_markdown()
     plain = help_content().plain

@@ -20,6 +20,7 @@ from trailtui.data.service import DataService
 from trailtui.data.store import EventStore
 from trailtui.data.tz import TimeZone
 from trailtui.screens.browser import BrowserScreen
+from trailtui.screens.findings import FindingsOptions
 
 _DEFAULT_GC = gc.get_threshold()
 
@@ -44,10 +45,12 @@ class TrailApp(App[int]):
         cache: bool = True,
         local_time: bool = False,
         store: EventStore | None = None,
+        findings: FindingsOptions | None = None,
         time_zone: TimeZone | None = None,
         resume: bool = False,
     ) -> None:
         super().__init__()
+        self.findings_options = findings or FindingsOptions()
         self.paths = list(paths)
         self.store = store or EventStore(cache=cache)
         self.data = DataService(self.store)  # the one way screens reach the events

@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sql", metavar="QUERY",
                    help="run QUERY over the loaded events, print the result and exit")
     p.add_argument("--format", choices=FORMATS, default="table",
-                   help="output of --sql: table (default), csv, json (one array) or jsonl")
+                   help="output of --sql and --findings: table (default), csv, json (one "
+                   "array) or jsonl")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the cache of loaded files")
     p.add_argument("--demo", action="store_true",
@@ -71,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-zone", metavar="ZONE",
                    help="show and read times in ZONE (UTC, local, Europe/Paris...; default UTC)")
     p.add_argument("--version", action="store_true", help="print the version and exit")
+    from trailtui import remote_cli  # Athena/Trino options (no boto3 or Textual imported)
+    from trailtui.findings_cli import add_arguments
+
+    remote_cli.add_arguments(p)
+    add_arguments(p)
     return p
 
 
@@ -86,17 +92,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"trailtui {__version__}")
         return 0
+    if remote_cli_wanted(args):
+        from trailtui import remote_cli
+
+        return remote_cli.main(args)
     paths: list[str] = list(args.paths)
     if args.demo:
         paths.append(str(demo_path()))
     if args.sql is not None:
         return headless(paths, args.sql, args.format, cache=not args.no_cache)
+    if args.findings:
+        from trailtui.findings_cli import headless_findings
+
+        return headless_findings(paths, args.format, rules=args.rules,
+                                 pack=not args.no_rule_pack, exclusions=args.exclusions,
+                                 cache=not args.no_cache)
     if args.report is not None or args.bookmarks is not None:
         from trailtui.data.report import headless_report
 
         return headless_report(paths, args.report or "markdown", bookmarks=args.bookmarks,
                                cache=not args.no_cache)
     from trailtui.app import TrailApp  # the UI is imported only when it is used
+    from trailtui.screens.findings import FindingsOptions
 
     zone = None
     if args.time_zone:
@@ -107,10 +124,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(f"trailtui: {exc}", file=sys.stderr)
             return 2
-    app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time, time_zone=zone,
-                   resume=args.resume)
+    app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time,
+                   findings=FindingsOptions(tuple(args.rules), not args.no_rule_pack,
+                                            args.exclusions),
+                   time_zone=zone, resume=args.resume)
     app.run()
     return app.return_code or 0
+
+
+def remote_cli_wanted(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "athena", None) or getattr(args, "trino", None))
 
 
 def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,

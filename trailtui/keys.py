@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from trailtui.app import TrailApp
 from trailtui.screens.browser import BrowserScreen
 from trailtui.screens.detail import DetailScreen
+from trailtui.screens.remote_browser import RemoteBrowserScreen
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import Chip
 from trailtui.widgets.json_view import JsonView
@@ -81,9 +82,10 @@ def key_rows() -> list[KeyRow]:
         *_rows("SQL console", SqlConsole.BINDINGS),
         *_rows("Global", TrailApp.BINDINGS),
         *_rows("Global", BrowserScreen.BINDINGS, skip=table),
+        *_rows("Athena/Trino", RemoteBrowserScreen.BINDINGS, only=RemoteBrowserScreen.OWN_KEYS),
         *EXTRA_KEYS,
     ]
-    order = ["Table", "Facets", "Filters", "Detail", "SQL console", "Global"]
+    order = ["Table", "Facets", "Filters", "Detail", "SQL console", "Global", "Athena/Trino"]
     return sorted(rows, key=lambda row: order.index(row.group))
 
 

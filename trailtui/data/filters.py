@@ -20,7 +20,7 @@ from typing import Final, Literal, TypeAlias
 
 from trailtui.data import schema
 
-ChipKind = Literal["include", "exclude", "search", "time", "around"]
+ChipKind = Literal["include", "exclude", "search", "time", "around", "finding"]
 ColumnKind = Literal["text", "bool"]
 # What a facet row or a pivot can hold: text, a boolean (readOnly), or NULL ("no value").
 FacetValue = str | bool | None
@@ -249,6 +249,9 @@ class Chip:
         elif self.kind == "search":
             if not isinstance(self.value, str) or not self.value:
                 raise ValueError("search needs some text")
+        elif self.kind == "finding":
+            if not isinstance(self.value, str) or not self.value:
+                raise ValueError("a finding chip needs a rule id")
         elif self.kind in ("time", "around"):
             if self.start is None and self.end is None:
                 raise ValueError("a time range needs a start or an end")
@@ -285,11 +288,18 @@ class Chip:
         c = _utc_naive(center)
         return cls("around", start=c - half_width, end=c + half_width, center=c)
 
+    @classmethod
+    def finding(cls, rule_id: str, title: str = "") -> Chip:
+        """The events a detection rule flagged (the `findings` view); `title` is for the label."""
+        return cls("finding", column=title, value=rule_id)
+
     # -- text -----------------------------------------------------------------------------
 
     @property
     def label(self) -> str:
         """Short display text. Raw data: the UI must sanitise it before showing it."""
+        if self.kind == "finding":
+            return f"finding: {self.column or self.value}"
         if self.kind == "include":
             return f"{self.column} = {_fmt_value(self.value)}"
         if self.kind == "exclude":
@@ -318,6 +328,8 @@ class Chip:
             return f"{expr} {op} ?", [self.value]
         if self.kind == "search":
             return _search_sql(str(self.value), lambda v: ("?", [v]))
+        if self.kind == "finding":
+            return _FINDING_SQL, [self.value]
         return _time_sql(self.start, self.end, lambda v: ("?", [v]))
 
     def duckdb_sql(self) -> str:
@@ -330,6 +342,8 @@ class Chip:
             return f"{expr} {op} {sql_literal(self.value)}"
         if self.kind == "search":
             return _search_sql(str(self.value), lambda v: (sql_literal(v), []), indent="    ")[0]
+        if self.kind == "finding":
+            return _FINDING_SQL.replace("?", sql_literal(self.value))
         return _time_sql(self.start, self.end, lambda v: (sql_literal(v), []))[0]
 
     def athena_sql(self) -> str:
@@ -345,12 +359,20 @@ class Chip:
             return f"{col.athena} {op} {sql_literal(value)}"
         if self.kind == "search":
             return _athena_search(str(self.value))
+        if self.kind == "finding":  # findings exist only in trailtui's DuckDB
+            return f"TRUE /* finding {str(self.value).replace('*/', '* /')}: not in Athena */"
         parts = []
         if self.start is not None:
             parts.append(f"eventtime >= {_athena_time(self.start)}")
         if self.end is not None:
             parts.append(f"eventtime < {_athena_time(self.end)}")
         return " AND ".join(parts)
+
+
+# The events a rule flagged, by the same key the browser opens events with.
+_FINDING_SQL: Final[str] = (
+    "(_file_id, _line) IN (SELECT _file_id, _line FROM findings WHERE rule_id = ?)"
+)
 
 
 def _coerce(col: Column, value: object) -> FacetValue:

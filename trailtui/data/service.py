@@ -27,6 +27,7 @@ import contextlib
 import itertools
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +45,15 @@ from trailtui.data.export import (
     export_result,
 )
 from trailtui.data.filters import FacetValue, FilterState
+from trailtui.data.findings import (
+    Exclusion,
+    FindingsRun,
+    FindingSummary,
+    RuleSet,
+    findings_of_event,
+    run_findings,
+    summarize,
+)
 from trailtui.data.results import (
     Outcome,
     QueryParams,
@@ -64,6 +74,7 @@ VIEW: Final = "view"
 FACETS: Final = "facets"
 EXPORT: Final = "export"
 CONSOLE: Final = "console"
+FINDINGS: Final = "findings"
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -449,6 +460,28 @@ class DataService:
             return self.store.raw_event(file_id, line), row
         except (OSError, KeyError) as exc:
             raise DataError(_first_line(exc)) from exc
+
+    def findings(self, job: Job, rules: RuleSet,
+                 exclusions: Sequence[Exclusion] = ()) -> tuple[FindingsRun, list[FindingSummary]]:
+        """Run the detection rules over everything loaded, and their summary (worker thread).
+
+        Retried a few times on a transaction conflict with the loader's background CHECKPOINT.
+        """
+        with self._run(job) as cur:
+            for attempt in itertools.count():
+                try:
+                    return run_findings(cur, rules, exclusions), summarize(cur)
+                except duckdb.TransactionException:
+                    if attempt >= 4:
+                        raise
+                    job.check()
+                    time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def event_findings(self, file_id: int, line: int) -> list[tuple[str, str, str]]:
+        """(level, title, rule_id) of the findings on one event (worker thread)."""
+        with self._run(None, "event") as cur:
+            return findings_of_event(cur, file_id, line)
 
     def locate_event(
         self, event_id: str, row: Mapping[str, object] | None = None

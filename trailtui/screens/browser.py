@@ -42,8 +42,10 @@ from trailtui.data.tz import TimeZone
 from trailtui.messages import FacetsReady, LoadFinished, LoadProgressed, ViewReady, WorkFailed
 from trailtui.sanitize import safe_text
 from trailtui.screens.explore_actions import ExploreActions
+from trailtui.screens.findings import FindingsOptions, FindingsReady, start_findings
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import FilterBar
+from trailtui.widgets.findings_panel import FindingsPanel
 from trailtui.widgets.sql_console import SqlConsole
 from trailtui.widgets.status_line import Status, StatusLine
 from trailtui.widgets.virtual_table import Column, VirtualTable
@@ -102,6 +104,8 @@ class BrowserScreen(ExploreActions, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "focus_facets", "Facets", id="trailtui.facets",
                 tooltip="focus the facet panels (the first is user/role)"),
+        Binding("I", "focus_findings", "Findings", id="trailtui.findings",
+                tooltip="focus the findings panel (enter there: filter to a finding's events)"),
         Binding("slash", "search", "Search", id="trailtui.search",
                 tooltip="search the whole event text"),
         Binding("u", "undo", "Undo filter", id="trailtui.undo", tooltip="undo the last filter"),
@@ -197,6 +201,7 @@ class BrowserScreen(ExploreActions, Screen[None]):
         yield FilterBar(id="filters")
         with Horizontal(id="main"):
             with VerticalScroll(id="facets"):
+                yield FindingsPanel(id="findings")
                 for key in self.facet_paths:
                     yield self._facet_panel(key)
             with Vertical(id="right"):
@@ -337,6 +342,25 @@ class BrowserScreen(ExploreActions, Screen[None]):
         if not self._session_offered and self.paths and not report.cancelled:
             self._session_offered = True  # once: the first load of the files given
             self.offer_restore(ask=not self.resume)
+        if self.data.event_count():
+            start_findings(self, self.data, getattr(self.app, "findings_options",
+                                                    FindingsOptions()))
+
+    @on(FindingsReady)
+    def _on_findings(self, message: FindingsReady) -> None:
+        self.query_one(FindingsPanel).findings = message.summaries
+        self.runner.refresh_completions()  # the `findings` view now exists
+        if message.problems:
+            shown = "\n".join(safe_text(p) for p in message.problems[:5])
+            more = len(message.problems) - 5
+            self.notify(shown + (f"\n… and {more} more" if more > 0 else ""),
+                        title="Rules not used", severity="warning", markup=False, timeout=12)
+
+    @on(FindingsPanel.Picked)
+    def _on_finding_picked(self, message: FindingsPanel.Picked) -> None:
+        self.set_filters(self.filters.add(Chip.finding(message.finding.rule_id,
+                                                       message.finding.title)))
+        self._table().focus()
 
     # -- filter state -> workers ------------------------------------------------------------
 
@@ -524,6 +548,9 @@ class BrowserScreen(ExploreActions, Screen[None]):
         self._update_status()
 
     # -- facets and filters -----------------------------------------------------------------
+
+    def action_focus_findings(self) -> None:
+        self.query_one(FindingsPanel).focus()
 
     def action_focus_facets(self) -> None:
         """`f`: the facet used last (the first one the first time); shows hidden facets."""
@@ -718,6 +745,8 @@ class BrowserScreen(ExploreActions, Screen[None]):
         """Read one event's row and original record (worker thread), then show it."""
         try:
             raw, row = self.data.event(file_id, line)
+            if row is not None:  # the findings on it, for the detail header
+                row["_findings"] = self.data.event_findings(file_id, line)
         except (DataError, JobCancelled) as exc:
             self.post_message(WorkFailed("open event", str(exc)))
             return

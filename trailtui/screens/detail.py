@@ -125,7 +125,7 @@ class DetailScreen(ModalScreen[Chip | None]):
             border-title-color: $text-primary;
             background: $surface;
         }
-        & #detail-header { padding: 0 1; height: auto; max-height: 3; }
+        & #detail-header { padding: 0 1; height: auto; max-height: 4; }
         & #detail-status { padding: 0 1; height: 1; color: $text-muted; background: $panel; }
         & #detail-find { display: none; border: tall $accent; }
         & #detail-find.-shown { display: block; }
@@ -232,6 +232,18 @@ class DetailScreen(ModalScreen[Chip | None]):
         if extra:
             parts.append("\n")
             parts.extend(extra)
+        found = self.row.get("_findings")
+        if isinstance(found, list) and found:
+            parts.append("\n")
+            parts.append(("findings ", "dim"))
+            for i, (level, title, _rule) in enumerate(found[:4]):
+                if i:
+                    parts.append(("  ·  ", "dim"))
+                style = "bold $text-error" if level in ("high", "critical") else (
+                    "bold $text-warning" if level == "medium" else "")
+                parts.extend([(f"{level} ", style), safe_text(title)])
+            if len(found) > 4:
+                parts.append((f"  (+{len(found) - 4})", "dim"))
         return Content.assemble(*parts)
 
     def _update_status(self) -> None:

@@ -1,0 +1,74 @@
+"""Findings in the app: computed in a thread worker after each load, never blocking the table.
+
+The browser screen calls `start_findings` when a load finishes; the worker asks the data
+service (a `findings` job, superseded by the next load, cancelled with the screen) and posts
+`FindingsReady` (the panel's rows, and rule problems to show once) or `WorkFailed`. Kept out of
+browser.py so that screen only wires the panel and the chip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual.message import Message
+from textual.screen import Screen
+
+from trailtui.data.findings import (
+    ExclusionError,
+    FindingSummary,
+    load_exclusions,
+    load_rules,
+)
+from trailtui.data.service import FINDINGS, DataError, DataService, Job, JobCancelled
+from trailtui.messages import WorkFailed
+
+
+@dataclass(frozen=True)
+class FindingsOptions:
+    """`--rules DIR` (repeatable), `--no-rule-pack`, `--exclusions FILE`."""
+
+    rules: tuple[str, ...] = ()
+    pack: bool = True
+    exclusions: str | None = None
+
+
+@dataclass
+class FindingsReady(Message):
+    """Findings of everything loaded so far, summarised per rule."""
+
+    summaries: list[FindingSummary]
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def start_findings(screen: Screen[None], data: DataService, options: FindingsOptions) -> None:
+    """Run the rules in a thread worker; a newer load's run supersedes this one."""
+    job = data.job(FINDINGS, supersede=True)
+
+    def work() -> None:
+        _run(screen, data, job, options)
+
+    screen.run_worker(work, thread=True, group="findings", exit_on_error=False,
+                      description="running detection rules")
+
+
+def _run(screen: Screen[None], data: DataService, job: Job, options: FindingsOptions) -> None:
+    problems: list[str] = []
+    try:
+        excl = load_exclusions(options.exclusions) if options.exclusions else []
+    except ExclusionError as exc:
+        problems.append(str(exc))
+        excl = []
+    rs = load_rules([Path(p) for p in options.rules], pack=options.pack)
+    problems += [f"{Path(p.source).name}{f' ({p.title})' if p.title else ''}: {p.reason}"
+                 for p in rs.problems]
+    try:
+        run, summaries = data.findings(job, rs, excl)
+    except JobCancelled:
+        return
+    except DataError as exc:
+        screen.post_message(WorkFailed("findings", exc.line))
+        return
+    problems += [f"{p.title}: {p.reason}" for p in run.problems]
+    screen.post_message(FindingsReady(summaries, problems, run.seconds))

@@ -1,0 +1,111 @@
+"""The findings panel: every detection rule that fired, most severe first.
+
+Like a facet panel (a small virtual table): level, title, events, actors. `enter` posts
+`Picked` so the screen filters the table to the finding's events (a chip). Titles come from
+rule files, which users can write: they are shown through `sanitize` like CloudTrail text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.message import Message
+
+from trailtui.data.findings.summary import FindingSummary
+from trailtui.widgets.virtual_table import Column, ListRowSource, VirtualTable
+
+_SHORT = {"informational": "info", "low": "low", "medium": "MED", "high": "HIGH",
+          "critical": "CRIT"}
+
+
+def _fmt_level(value: object) -> str:
+    return _SHORT.get(str(value), str(value))
+
+
+def _fmt_count(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else ""
+
+
+class FindingsPanel(VirtualTable):
+    """Findings of the loaded events; `enter` filters the table to one finding's events."""
+
+    DEFAULT_CSS = """
+    FindingsPanel {
+        height: 12;
+        border: round $panel-lighten-2;
+        border-title-color: $text-muted;
+        padding: 0;
+        scrollbar-size-vertical: 1;
+    }
+    FindingsPanel:focus {
+        border: round $accent;
+        border-title-color: $accent;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "activate", "Filter to finding", id="trailtui.findings.pick",
+                tooltip="filter the table to this finding's events"),
+        Binding("space", "noop", show=False),
+    ]
+
+    class Picked(Message):
+        """The user picked a finding: filter the table to its events."""
+
+        def __init__(self, panel: FindingsPanel, finding: FindingSummary) -> None:
+            super().__init__()
+            self.panel = panel
+            self.finding = finding
+
+        @property
+        def control(self) -> FindingsPanel:
+            return self.panel
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="facet", empty_message="computing findings…")
+        self._findings: list[FindingSummary] = []
+        self.border_title = "Findings"
+        self.columns = [
+            Column("level", "lvl", min_width=4, width=4, formatter=_fmt_level),
+            Column("title", "finding", min_width=8, flex=True),
+            Column("events", "ev", min_width=4, width=5, align="right", formatter=_fmt_count),
+            Column("actors", "who", min_width=3, width=3, align="right", formatter=_fmt_count),
+        ]
+
+    @property
+    def findings(self) -> Sequence[FindingSummary]:
+        return self._findings
+
+    @findings.setter
+    def findings(self, findings: Sequence[FindingSummary]) -> None:
+        self._findings = list(findings)
+        rows = [(f.level, f.title, f.events, f.actors) for f in self._findings]
+        self.set_source(ListRowSource(("level", "title", "events", "actors"), rows),
+                        cursor_row=0)
+        self.empty_message = "no findings"
+        n = len(self._findings)
+        serious = sum(1 for f in self._findings if f.level in ("medium", "high", "critical"))
+        self.border_subtitle = f"{n} rule{'s' if n != 1 else ''} · {serious} medium+"
+
+    def action_activate(self) -> None:
+        if 0 <= self.cursor_row < len(self._findings):
+            self.post_message(self.Picked(self, self._findings[self.cursor_row]))
+
+    def action_noop(self) -> None:
+        """Marks mean nothing here."""
+
+    def on_virtual_table_row_activated(self, event: VirtualTable.RowActivated) -> None:
+        event.stop()
+        if event.control is self:
+            self.action_activate()
+
+    def on_virtual_table_sort_requested(self, event: VirtualTable.SortRequested) -> None:
+        event.stop()
+
+    def on_virtual_table_row_highlighted(self, event: VirtualTable.RowHighlighted) -> None:
+        event.stop()
+
+    def on_virtual_table_marks_changed(self, event: VirtualTable.MarksChanged) -> None:
+        event.stop()
