@@ -217,3 +217,56 @@ async def test_no_dead_focus_stop_and_chip_click_needs_the_cross() -> None:
         await pilot.click(ChipWidget, offset=(chip.size.width - 2, 0))  # on the ×
         await settle(pilot)
         assert len(screen.filters) == 0
+
+
+async def test_facets_on_any_field_typing_v_remove_and_or_from_the_panel() -> None:
+    from trailtui.screens.frequency import FrequencyScreen
+    from trailtui.widgets.facet_panel import FacetPanel
+
+    app = TrailApp([str(demo_path())], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = _browser(app)
+        # Typing in a facet opens its frequency screen with the search typed.
+        await pilot.press("f", "s", "v", "c")
+        await settle(pilot)
+        freq = app.screen
+        assert isinstance(freq, FrequencyScreen) and freq.field.path == "actor"
+        assert freq.query_one("#freq-search").value == "svc"  # type: ignore[attr-defined]
+        await pilot.press("escape", "escape")
+        # F on the user-agent column of the table, `a`: a facet panel on that field.
+        table = screen.query_one("#events", VirtualTable)
+        table.focus()
+        await pilot.press("C")
+        await settle(pilot)
+        await pilot.press(*"additionaleventdata.mfaused", "enter", "space", "enter")
+        await settle(pilot)
+        await pilot.press("end")
+        while table.current_column is not None and table.current_column.key != (
+                "additionalEventData.MFAUsed"):
+            await pilot.press("right")
+        await pilot.press("F")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        panel = screen.query(FacetPanel).first()
+        assert panel.facet_key == "additionalEventData.MFAUsed"
+        want = app.data.headless_query(
+            "SELECT count(*) FROM events WHERE additionalEventData->>'MFAUsed' = 'Yes'")[2][0][0]
+        assert ("Yes", want) in panel.counts
+        # Two values picked in the panel: one chip, ORed; the panel still lists both.
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("f", "down", "enter")
+        await settle(pilot)
+        (chip,) = screen.filters.chips
+        assert isinstance(chip, FieldChip) and len(chip.values) == 2
+        assert len(panel.counts) >= 2
+        assert table.row_count == _count(app, screen.filters)
+        # v shows the facet's value whole; d removes the panel.
+        await pilot.press("f", "v")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ValueScreen"
+        await pilot.press("escape", "d")
+        await pilot.pause()
+        assert "additionalEventData.MFAUsed" not in screen.facet_paths

@@ -54,6 +54,10 @@ from trailtui.workers.copy import EventCopier
 from trailtui.workers.export import Exporter
 
 # Facets shown as panels, in this order (`f` focuses the first).
+# Keys that keep their meaning in a facet panel; any other letter or digit typed there starts
+# a search of that facet's values (its frequency screen, with the search box).
+_FACET_OWN_KEYS = frozenset("xvdfFzqIuLT")
+
 # Facet values listed per panel (`F` lists every value, searchable).
 FACET_VALUES = 5000
 
@@ -972,8 +976,9 @@ class BrowserScreen(ExploreActions, Screen[None]):
         """Typing in a facet searches its values; any other key nothing uses says so."""
         focused = self.focused
         if (isinstance(focused, FacetPanel) and event.is_printable and event.character
-                and event.character.isalnum() and event.key not in self.app.active_bindings):
+                and event.character.isalnum() and event.character not in _FACET_OWN_KEYS):
             event.stop()
+            event.prevent_default()
             self.open_frequency(focused.facet_key, search=event.character)
             return
         self.say_unbound_key(event)
