@@ -96,7 +96,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=0)
     a = ap.parse_args()
     t_start = time.perf_counter()
-    from trailtui.data import ingest
+    from trailtui.data import dedup, ingest
     from trailtui.data import store as S
 
     if a.whatif:
@@ -107,10 +107,8 @@ def main() -> int:
     ingest.read_file = timed("ingest.read_file (msgspec split)", ingest_read)
     ingest.write_chunk = timed("ingest.write_chunk (NDJSON out)", ingest.write_chunk)
     S.run = timed(sql_kind, S.run)
-    if hasattr(S._ChunkLoader, "_drop_reordered_copies"):
-        orig = S._ChunkLoader._drop_reordered_copies
-        S._ChunkLoader._drop_reordered_copies = timed(  # type: ignore[method-assign]
-            "_drop_reordered_copies (total)", orig)
+    # Exact dedup (issue 8): candidates by `_h`, then the original records compared.
+    dedup.drop_exact_duplicates = timed("exact dedup (total)", dedup.drop_exact_duplicates)
     stop = threading.Event()
     th = threading.Thread(target=sampler, args=(stop,), daemon=True)
     th.start()
@@ -136,7 +134,7 @@ def main() -> int:
     print(f"loaded {n:,} events ({rep.duplicates:,} duplicates) in {total:.2f} s "
           f"(process {time.perf_counter() - t_start:.2f} s); marks "
           + ", ".join(f"{k} {v:.2f}s" for k, v in marks.items()))
-    accounted = sum(v for k, v in T.items() if k != "_drop_reordered_copies (total)")
+    accounted = sum(v for k, v in T.items() if k != "exact dedup (total)")
     print(f"{'phase':<52} {'calls':>5} {'seconds':>8} {'share':>6} {'peak RSS':>9} {'anon':>7}")
     for k in sorted(set(T) | set(PEAK), key=lambda k: -T.get(k, 0)):
         print(f"{k:<52} {N.get(k, 0):>5} {T.get(k, 0):8.2f} {T.get(k, 0) / total:6.1%} "

@@ -72,12 +72,28 @@ async def frequency(pilot: Pilot[int]) -> None:
     await pilot.press("space", "space")
 
 
+async def actors(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+    await pilot.press("A")
+    await settle(pilot)
+    await pilot.press("down", "down")
+    await settle(pilot)
+
+
+async def timeline(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+    await pilot.press("z")
+    await settle(pilot)
+
+
 SHOTS: dict[str, Step] = {
     "main": main_screen,
     "facets": facet_filtered,
     "detail": detail,
     "sql": sql_console,
     "frequency": frequency,
+    "actors": actors,
+    "timeline": timeline,
 }
 
 

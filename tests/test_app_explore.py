@@ -186,7 +186,7 @@ async def test_narrow_terminal_table_gets_the_width_and_time_zone() -> None:
         status = str(screen.query_one("#status").render())
         assert "Asia/Tokyo" in status
         assert "2025-07-01 08:59:59" in status  # 23:59:59 UTC, shown in Tokyo
-        await pilot.press("z")
+        await pilot.press("backslash")
         assert screen.query_one("#facets").display
         await pilot.press("L")
         assert screen.time_zone.is_utc

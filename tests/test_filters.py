@@ -14,6 +14,7 @@ from trailtui.data.filters import (
     AROUND_HALF_WIDTH,
     Chip,
     FilterState,
+    copy_literal,
     pivot_chips,
     sql_literal,
 )
@@ -153,12 +154,17 @@ def test_time_ranges(cur: duckdb.DuckDBPyConnection) -> None:
         Chip.time(T, T - timedelta(seconds=1))
 
 
-def test_around_is_a_centred_15_minute_window(cur: duckdb.DuckDBPyConnection) -> None:
+def test_around_is_what_its_label_says(cur: duckdb.DuckDBPyConnection) -> None:
     chip = Chip.around(T + timedelta(hours=1))
     assert chip.end is not None and chip.start is not None
-    assert chip.end - chip.start == timedelta(minutes=15) == 2 * AROUND_HALF_WIDTH
+    assert chip.start == T + timedelta(minutes=45) and chip.end == T + timedelta(minutes=75)
+    assert timedelta(minutes=15) == AROUND_HALF_WIDTH
+    assert chip.label.endswith("±15 min")
     assert n(cur, chip) == 3
-    assert n(cur, Chip.around(T + timedelta(minutes=7))) == 12  # every 10:00:xx event
+    assert n(cur, Chip.around(T + timedelta(minutes=14))) == 12  # every 10:00:xx event
+    assert n(cur, Chip.around(T + timedelta(minutes=16))) == 0
+    wide = Chip.around(T + timedelta(minutes=40), timedelta(minutes=45))  # adjustable
+    assert wide.label.endswith("±45 min") and n(cur, wide) == 15
 
 
 # -- state ------------------------------------------------------------------------------------
@@ -201,7 +207,7 @@ def test_labels() -> None:
     )
     assert Chip.time(T, None).label == "time from 2024-05-01 10:00"
     assert Chip.time(None, T).label == "time before 2024-05-01 10:00"
-    assert Chip.around(T).label == "around 2024-05-01 10:00:00 ±7.5 min"
+    assert Chip.around(T).label == "around 2024-05-01 10:00:00 ±15 min"
     assert FilterState().add(Chip.search("x")).labels == ('search "x"',)
 
 
@@ -212,16 +218,33 @@ def test_pivot_chips_from_an_event(cur: duckdb.DuckDBPyConnection) -> None:
     row = views.event_row(cur, *_key_of(cur, "RunInstances"))
     assert row is not None
     pivots = pivot_chips(row)
-    assert set(pivots) == {"actor", "access_key", "source_ip", "session", "around"}
+    assert set(pivots) == {"actor", "access_key", "source_ip", "session", "role", "role_session",
+                           "around"}
     assert pivots["actor"] == Chip.include("actor", "DeployRole")
-    assert pivots["session"] == Chip.include(
+    # "Same session" is this credential; the role and the role-session ARN keep their names.
+    assert pivots["session"] == Chip.include("access_key", "ASIADEPLOYA")
+    assert pivots["role"] == Chip.include("role_arn", "arn:aws:iam::012345678901:role/DeployRole")
+    assert pivots["role_session"] == Chip.include(
         "session_arn", "arn:aws:sts::012345678901:assumed-role/DeployRole/deploy-a"
     )
     assert n(cur, pivots["actor"]) == 3
     assert n(cur, pivots["access_key"]) == 2
     assert n(cur, pivots["source_ip"]) == 2
     assert n(cur, pivots["session"]) == 2
+    assert n(cur, pivots["role"]) == 3  # deploy-a and deploy-b
+    assert n(cur, pivots["role_session"]) == 2
     assert n(cur, pivots["around"]) == 3
+    assert pivot_chips(row, around=timedelta(hours=2))["around"].label.endswith("±120 min")
+
+
+def test_same_session_is_one_credential_not_a_reused_session_name() -> None:
+    """Two AssumeRole calls with one session name: same ARN, two credentials."""
+    ui = {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/R/s", "accessKeyId": "ASIA1"}
+    pivots = pivot_chips({"access_key": "ASIA1", "userIdentity": ui})
+    assert pivots["session"] == Chip.include("access_key", "ASIA1")
+    assert pivots["role_session"] == Chip.include("session_arn", "arn:aws:sts::1:assumed-role/R/s")
+    # A long-term key is not a session.
+    assert "session" not in pivot_chips({"access_key": "AKIA1"})
 
 
 def test_pivots_skip_what_the_event_lacks(cur: duckdb.DuckDBPyConnection) -> None:
@@ -229,7 +252,7 @@ def test_pivots_skip_what_the_event_lacks(cur: duckdb.DuckDBPyConnection) -> Non
     assert row is not None
     assert set(pivot_chips(row)) == {"actor", "around"}
     flat = pivot_chips({"principal_id": "AROAX:s", "eventTime": None})
-    assert flat == {"session": Chip.include("principal_id", "AROAX:s")}
+    assert flat == {"role_session": Chip.include("principal_id", "AROAX:s")}
 
 
 def _key_of(cur: duckdb.DuckDBPyConnection, event_name: str) -> tuple[int, int]:
@@ -316,6 +339,7 @@ def test_sql_literals() -> None:
     assert sql_literal(True) == "TRUE"
     assert sql_literal(T) == "TIMESTAMP '2024-05-01 10:00:00'"
     assert sql_literal("a\x00b") == "'ab'"
+    assert copy_literal("a\x00b") == "('a' || chr(0) || 'b')"  # NUL kept exact (issue 8)
 
 
 def test_search_unicode_and_escaped_json(tmp_path_factory: pytest.TempPathFactory) -> None:

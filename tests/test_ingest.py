@@ -420,7 +420,7 @@ def test_ndjson_with_a_bad_line_keeps_the_good_lines(tmp_path: Path) -> None:
     with loaded(path) as (store, report):
         assert store.event_count() == 5
         assert report.warnings == [
-            f"{path}: 1 lines are not valid JSON (first at line 3), skipped"]
+            f"{path}: 1 of 6 records skipped (line 3: not valid JSON)"]
 
 
 # --- S3 trail layouts ------------------------------------------------------------------------
@@ -571,10 +571,12 @@ def test_one_bad_small_file_does_not_cost_its_neighbours(tmp_path: Path) -> None
                                  ensure_ascii=False).encode("latin-1"))
     with loaded(tmp_path) as (store, report):
         assert store.event_count() == 5
-        assert sorted(Path(f.path).name for f in report.files) == [f"f{i}.json" for i in range(5)]
+        assert sorted(Path(f.path).name for f in report.files if f.events) == [
+            f"f{i}.json" for i in range(5)]
         (msg,) = report.messages()
-    assert msg.startswith(f"{latin}: could not load (")
-    assert "UTF-8" in msg and "trailtui-" not in msg and ".ndjson" not in msg
+    # The bad record costs itself only (issue 8), and its place is named.
+    assert msg == f"{latin}: 1 of 1 record skipped (byte 13: invalid UTF-8)"
+
 
 
 def test_read_file_errors_are_input_errors(tmp_path: Path) -> None:

@@ -183,15 +183,21 @@ async def test_detail_scrolls_sideways_with_wrap_off() -> None:
 
 
 async def test_detail_copy_pivots_and_close() -> None:
-    chips = pivot_chips(ROW)
+    # A temporary credential of a role: "same session" is this key, "same role" the role.
+    role = {"type": "AssumedRole", "accessKeyId": "ASIAEXAMPLE",
+            "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::1:role/R"}}}
+    row = {**ROW, "access_key": "ASIAEXAMPLE", "userIdentity": role}
+    chips = pivot_chips(row)
+    assert chips["session"] == Chip.include("access_key", "ASIAEXAMPLE")
     for key, name in (
         ("a", "actor"),
         ("k", "access_key"),
         ("i", "source_ip"),
         ("s", "session"),
+        ("r", "role"),
         ("t", "around"),
     ):
-        app = Host(lambda: DetailScreen(RAW, ROW))
+        app = Host(lambda: DetailScreen(RAW, row))
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause()
             await pilot.press(key)
@@ -428,6 +434,10 @@ async def test_help_lists_keys_and_closes() -> None:
         "SQL console",
         "Global",
         "Athena/Trino",
+        "Actors",
+        "Sessions",
+        "New and rare",
+        "Parameters",
     }
     assert "| Table | `y` |" in keys_markdown()
     plain = help_content().plain

@@ -14,6 +14,7 @@ from typing import ClassVar
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 
 from trailtui.commands import ConsoleCommands
 from trailtui.data.service import DataService
@@ -35,6 +36,8 @@ class TrailApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Keys", id="trailtui.help", tooltip="help (this screen)"),
         Binding("q", "quit", "Quit", id="trailtui.quit", tooltip="quit"),
+        Binding("m", "messages", "Messages", id="trailtui.messages",
+                tooltip="messages: every load error and note of the session"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, tooltip="quit"),
     ]
 
@@ -84,6 +87,20 @@ class TrailApp(App[int]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_messages(self) -> None:
+        from trailtui.screens.messages import MessagesScreen
+
+        if not isinstance(self.screen, MessagesScreen):
+            self.push_screen(MessagesScreen(self.store.log))
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """A toast, also kept in the session log (load reports are logged whole by the store,
+        so their summary toasts are not logged twice)."""
+        if title not in ("Not loaded", "Note"):
+            self.store.log.add(message, severity, title)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_unmount(self) -> None:
         self.data.close()

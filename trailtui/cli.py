@@ -7,7 +7,6 @@ one-liner does not pay for the UI.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import decimal
 import json
@@ -54,8 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="table",
                    help="output of --sql and --findings: table (default), csv, json (one "
                    "array) or jsonl")
+    p.add_argument("--coverage", action="store_true",
+                   help="print what the loaded data covers (span per file, regions, accounts, "
+                   "gaps, download cap...) and exit; --format json for a structure")
     p.add_argument("--no-cache", action="store_true",
                    help="do not read or write the cache of loaded files")
+    p.add_argument("--cache-max", metavar="SIZE",
+                   help="cap the cache (e.g. 500M, 2G; default 4G or $TRAILTUI_CACHE_MAX); "
+                   "least recently used entries are removed first")
+    p.add_argument("--cache-info", action="store_true",
+                   help="print where the cache is, its size and entries, and exit")
+    p.add_argument("--clear-cache", action="store_true",
+                   help="remove every cache entry and exit")
     p.add_argument("--demo", action="store_true",
                    help="open the sample download that ships with trailtui")
     p.add_argument("--local-time", action="store_true",
@@ -92,6 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"trailtui {__version__}")
         return 0
+    if args.cache_max is not None or args.cache_info or args.clear_cache:
+        from trailtui.data.cache_cli import cache_command
+
+        code = cache_command(args.cache_max, args.cache_info, args.clear_cache)
+        if code is not None:
+            return code
     if remote_cli_wanted(args):
         from trailtui import remote_cli
 
@@ -99,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths: list[str] = list(args.paths)
     if args.demo:
         paths.append(str(demo_path()))
+    if args.coverage:
+        from trailtui.data.coverage import headless_coverage
+
+        return headless_coverage(paths, args.format, cache=not args.no_cache)
     if args.sql is not None:
         return headless(paths, args.sql, args.format, cache=not args.no_cache)
     if args.findings:
@@ -244,10 +263,12 @@ def write_result(out: IO[str], fmt: str, columns: list[str], types: list[str],
             def cell(value: Any) -> str:
                 return safe_multiline(text_cell(value))
 
-        w = csv.writer(out, lineterminator="\n")
+        from trailtui.data.safe_csv import writer  # one rule for every CSV (issue 8)
+
+        w = writer(out)
         w.writerow([cell(c) for c in columns])
         for row in rows:
-            w.writerow([cell(v) for v in row])
+            w.writerow([cell(v) for v in row], row)
     else:
         _write_table(out, columns, [[text_cell(v) for v in row] for row in rows])
 

@@ -18,7 +18,7 @@ from trailtui.sanitize import safe_json_text, safe_multiline, safe_text
 
 INDENT: Final = 2
 
-Kind = Literal["key", "string", "number", "literal", "punct", "plain"]
+Kind = Literal["key", "string", "number", "literal", "punct", "plain", "more"]
 JsonPath = tuple[str | int, ...]
 
 
@@ -83,12 +83,46 @@ def make_line(
 
 _COMMA: Final[tuple[tuple[str, Kind], ...]] = ((",", "punct"),)
 
+# A string value longer than this shows its start and "… N characters · + shows more": a 1 MB
+# value (an attacker's requestParameters) must open at once, not lay out a million cells.
+# `+` on the line shows SHOW_MORE_FACTOR times more; copies always take the whole value.
+VALUE_CAP: Final = 10_000
+SHOW_MORE_FACTOR: Final = 8
 
-def json_lines(value: object) -> list[JsonLine]:
+
+def _string_tokens(value: str, cap: int | None) -> tuple[tuple[str, Kind], ...]:
+    """A string value's tokens: whole, or its first `cap` characters and a "more" marker."""
+    if cap is None:
+        return ((json_string(value), "string"),)
+    # The cap counts shown characters: 1 MB of ESC shows as `\u001b` x 6 per character.
+    head = json_string(value[: cap + 1])
+    if len(value) <= cap and len(head) <= cap + 2:
+        return ((head, "string"),)
+    return ((head[:cap], "string"),  # no closing quote: the value goes on
+            (f" … {len(value):,} characters in all · + shows more", "more"))
+
+
+def show_more(line: JsonLine) -> JsonLine | None:
+    """The same line with SHOW_MORE_FACTOR times more of its long string; None if whole."""
+    if not isinstance(line.value, str) or not any(k == "more" for _t, k in line.tokens):
+        return None
+    shown = next(t for t, k in line.tokens if k == "string")
+    cap = max(VALUE_CAP, len(shown)) * SHOW_MORE_FACTOR
+    tokens: list[tuple[str, Kind]] = []
+    for text, kind in line.tokens:
+        if kind == "string":
+            tokens.extend(_string_tokens(line.value, cap))
+        elif kind != "more":
+            tokens.append((text, kind))
+    return make_line(line.indent, tuple(tokens), line.path, line.value)
+
+
+def json_lines(value: object, cap: int | None = VALUE_CAP) -> list[JsonLine]:
     """Pretty-print a parsed value (2-space indent, keys in file order) as coloured lines.
 
     Also takes plain dicts, lists and tuples (DuckDB STRUCT/LIST values). Iterative, so a
-    deeply nested hostile document cannot overflow the Python stack here.
+    deeply nested hostile document cannot overflow the Python stack here. Strings longer
+    than `cap` show their start (see VALUE_CAP); `cap=None` prints everything (copies).
     """
     lines: list[JsonLine] = []
     # Work items: (value, path, level, prefix tokens, trailing comma) or a closing line.
@@ -136,7 +170,9 @@ def json_lines(value: object) -> list[JsonLine]:
                 ]
             stack.extend(reversed(children))
             continue
-        lines.append(make_line(pad, (*prefix, _scalar_token(node), *tail), path, node))
+        scalar = (_string_tokens(node, cap) if isinstance(node, str)
+                  and not isinstance(node, JsonNumber) else (_scalar_token(node),))
+        lines.append(make_line(pad, (*prefix, *scalar, *tail), path, node))
     return lines
 
 
@@ -156,7 +192,14 @@ def _scalar_token(value: object) -> tuple[str, Kind]:
 
 def text_lines(text: str) -> list[JsonLine]:
     """Fallback for a record that is not JSON: its text, sanitised, one line per line."""
-    return [make_line(0, ((part, "plain"),), (), None) for part in safe_multiline(text).split("\n")]
+    out = []
+    for part in text.split("\n"):
+        if len(part) > VALUE_CAP:  # a 1 MB line of garbage: its start only
+            out.append(make_line(0, ((safe_text(part[:VALUE_CAP]), "plain"),
+                                     (f" … {len(part):,} characters in all", "more")), (), None))
+        else:
+            out.append(make_line(0, ((safe_multiline(part), "plain"),), (), None))
+    return out
 
 
 def lines_for(text: str) -> list[JsonLine]:
@@ -170,7 +213,7 @@ def lines_for(text: str) -> list[JsonLine]:
 
 def dumps(value: object) -> str:
     """Indented JSON text of a parsed value, with the same safety as the view (for copying)."""
-    return "\n".join(line.plain for line in json_lines(value))
+    return "\n".join(line.plain for line in json_lines(value, cap=None))
 
 
 def format_path(path: JsonPath) -> str:

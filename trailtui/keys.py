@@ -15,9 +15,13 @@ from typing import Final
 from textual.binding import Binding, BindingType
 
 from trailtui.app import TrailApp
+from trailtui.screens.actors import ActorsScreen
 from trailtui.screens.browser import BrowserScreen
 from trailtui.screens.detail import DetailScreen
+from trailtui.screens.new_values import NewValuesScreen
+from trailtui.screens.params import ParamsScreen
 from trailtui.screens.remote_browser import RemoteBrowserScreen
+from trailtui.screens.sessions import SessionsScreen
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import Chip
 from trailtui.widgets.json_view import JsonView
@@ -37,7 +41,8 @@ class KeyRow:
 _NAMES: Final[dict[str, str]] = {
     "question_mark": "?", "slash": "/", "colon": ":", "minus": "-", "pageup": "pgup",
     "pagedown": "pgdn", "f5": "F5", "equals_sign": "=", "exclamation_mark": "!",
-    "left_square_bracket": "[", "right_square_bracket": "]",
+    "left_square_bracket": "[", "right_square_bracket": "]", "plus": "+",
+    "backslash": "\\",
 }  # fmt: skip
 
 EXTRA_KEYS: Final[tuple[KeyRow, ...]] = (
@@ -91,10 +96,14 @@ def key_rows() -> list[KeyRow]:
         *_rows("Global", TrailApp.BINDINGS),
         *_rows("Global", BrowserScreen.BINDINGS, skip=table),
         *_rows("Athena/Trino", RemoteBrowserScreen.BINDINGS, only=RemoteBrowserScreen.OWN_KEYS),
+        *_rows("Actors", ActorsScreen.BINDINGS),
+        *_rows("Sessions", SessionsScreen.BINDINGS),
+        *_rows("New and rare", NewValuesScreen.BINDINGS),
+        *_rows("Parameters", ParamsScreen.BINDINGS),
         *EXTRA_KEYS,
     ]
     order = ["Table", "Facets", "Frequency (F)", "Columns (C)", "Filters", "Detail", "SQL console",
-             "Global", "Athena/Trino"]
+             "Global", "Athena/Trino", "Actors", "Sessions", "New and rare", "Parameters"]
     return sorted(rows, key=lambda row: order.index(row.group))
 
 

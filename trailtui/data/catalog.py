@@ -106,7 +106,7 @@ def _struct_paths(prefix: str, type_: Any, out: set[str], depth: int = 0) -> Non
 def completions(
     cur: duckdb.DuckDBPyConnection,
     *,
-    hide_prefixes: Sequence[str] = (RESULT_PREFIX, "chunk_sources", "view_"),
+    hide_prefixes: Sequence[str] = (RESULT_PREFIX, "chunk_sources", "view_", "_inv_"),
     keywords: bool = True,
     functions: bool = True,
 ) -> list[str]:

@@ -39,6 +39,7 @@ from trailtui.data.queries import (
     event_column,
     quote_ident,
 )
+from trailtui.data.safe_csv import FORMULA_START, neutralise_cell  # noqa: F401  (one rule)
 
 if TYPE_CHECKING:
     from trailtui.data.store import EventStore
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 BATCH: Final = 5000
 """Original records fetched per step (keys from DuckDB, bytes from the chunk files)."""
 DEFAULT_EVENT_ORDER: Final = "eventTime, eventID, _file_id, _line"
-FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 PATH_PARAM: Final = "trailtui_export_path"
 
 QueryParams = Sequence[object] | Mapping[str, object]
@@ -117,11 +117,6 @@ def guess_format(path: str | os.PathLike[str], *, events: bool = False) -> Expor
     if name.endswith(".json"):
         return ExportFormat.RECORDS if events else ExportFormat.JSON
     return None
-
-
-def neutralise_cell(text: str) -> str:
-    """The spreadsheet-safe form of one CSV cell (the rule the SQL below applies)."""
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _neutralised(text_expr: str) -> str:
@@ -221,6 +216,9 @@ class _Staged:
 
     def commit(self) -> int:
         try:
+            # DuckDB's COPY recreates the file under the umask (0644): exports hold
+            # investigation data, so they are private whatever the umask.
+            os.chmod(self.tmp, 0o600)
             size = self.tmp.stat().st_size
             os.replace(self.tmp, self.target)
         except OSError as exc:

@@ -40,6 +40,7 @@ SAMPLE_MAX: Final = 6000
 MAX_DEPTH: Final = 5  # `requestParameters.a.b.c.d`: deeper keys are rare and noisy
 MAX_JSON_FIELDS: Final = 2000  # a hostile record with 100k keys must not flood the chooser
 
+_UNSAFE_KEY: Final = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _PLAIN_SEGMENT: Final = re.compile(r"[A-Za-z_@$][A-Za-z0-9_@$:-]*\Z")
 _COLUMN_TYPES: Final[dict[str, str]] = dict(schema.EVENT_COLUMNS)
 JSON_COLUMNS: Final[tuple[str, ...]] = tuple(n for n, t in schema.EVENT_COLUMNS if t == "JSON")
@@ -212,8 +213,9 @@ def json_field(segments: Sequence[str]) -> Field:
     segs = tuple(segments)
     if len(segs) < 2 or segs[0] not in JSON_COLUMNS:
         raise ValueError(f"not a JSON field: {format_path(segs)!r}")
-    if any("\x00" in s for s in segs):
-        raise ValueError("a field name cannot hold NUL")
+    if any(_UNSAFE_KEY.search(s) for s in segs):
+        # Its name would put raw control or bidi characters into copied SQL and headers.
+        raise ValueError("a field name with control characters cannot be a column")
     pointer = _sql_string(json_pointer(segs[1:]))
     return Field(segs, "json", "text", f"json_extract_string({_ident(segs[0])}, {pointer})")
 

@@ -27,9 +27,9 @@ FacetValue = str | bool | None
 # Turns one value into (placeholder or literal, params): `?` + [value] or an inlined literal.
 _BindFn: TypeAlias = Callable[[object], tuple[str, list[object]]]
 
-# "15 minutes around an event": a 15-minute window centred on the event, so [t - 7.5 min,
-# t + 7.5 min). Centred because what led up to an event matters as much as what followed.
-AROUND_HALF_WIDTH: Final[timedelta] = timedelta(minutes=7, seconds=30)
+# "±15 minutes around an event": what the label says, [t - 15 min, t + 15 min). Centred because
+# what led up to an event matters as much as what followed. `pivot_chips(around=...)` adjusts it.
+AROUND_HALF_WIDTH: Final[timedelta] = timedelta(minutes=15)
 
 ATHENA_TABLE: Final[str] = "cloudtrail_logs.cloudtrail_partitioned"
 NULL_LABEL: Final[str] = "(none)"
@@ -92,6 +92,12 @@ COLUMNS: Final[dict[str, Column]] = _columns(
     Column("access_key", "access key", "access_key", "nullif(useridentity.accesskeyid, '')"),
     Column("session_arn", "session", '"userIdentity".arn', "useridentity.arn"),
     Column("principal_id", "principal", '"userIdentity".principalId', "useridentity.principalid"),
+    Column(
+        "role_arn",
+        "role",
+        '"userIdentity".sessionContext.sessionIssuer.arn',
+        "useridentity.sessioncontext.sessionissuer.arn",
+    ),
     Column("eventID", "event ID", "eventID", "eventid"),
 )
 
@@ -126,6 +132,42 @@ _ATHENA_SEARCH_TEXT: Final[tuple[str, ...]] = (
 _ATHENA_SEARCH_JSON: Final[tuple[str, ...]] = (
     "requestparameters", "responseelements", "additionaleventdata", "serviceeventdetails",
 )  # fmt: skip
+
+
+PARAM_PREFIX: Final[str] = "requestParameters."
+
+
+def param_column(key: str) -> str:
+    """The chip column for `requestParameters.<key>` (any key: it is bound, never inlined)."""
+    return PARAM_PREFIX + key
+
+
+def _json_pointer(key: str) -> str:
+    """A JSON Pointer to one top-level key: exact for any key (dots, quotes, slashes)."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def column_sql(column: str) -> tuple[str, list[object]]:
+    """A chip column's DuckDB expression and its parameters (`requestParameters.<key>` binds
+    the key as a JSON Pointer; allow-listed columns have none)."""
+    if column.startswith(PARAM_PREFIX):
+        return "json_extract_string(requestParameters, ?)", [
+            _json_pointer(column[len(PARAM_PREFIX):])]
+    return COLUMNS[column].sql, []
+
+
+def _column_literal_sql(column: str) -> str:
+    """`column_sql` with the key inlined, for the copied queries only."""
+    sql, params = column_sql(column)
+    return sql.replace("?", sql_literal(params[0])) if params else sql
+
+
+def _athena_column(column: str) -> Column:
+    if column.startswith(PARAM_PREFIX):
+        key = column[len(PARAM_PREFIX):].replace("\\", "\\\\").replace('"', '\\"')
+        path = sql_literal(f'$["{key}"]')
+        return Column(column, column, "", f"json_extract_scalar(requestparameters, {path})")
+    return COLUMNS[column]
 
 
 def _identity_leaves(spec: Mapping[str, object], prefix: str) -> Iterator[str]:
@@ -193,6 +235,38 @@ def sql_literal(value: object) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def copy_literal(value: object) -> str:
+    """A value for a query the user copies ("Copy filter as SQL"): text with control or bidi
+    characters becomes `'a' || chr(27) || 'b'`, NUL included, so the copied query holds no raw
+    attacker bytes and matches exactly the events the screen matched."""
+    if isinstance(value, str):
+        return _string_literal(value)
+    return sql_literal(value)
+
+
+# Characters a copied query must not carry raw: C0/C1 controls (ESC, BEL, CR, LF, NUL...) and
+# bidi/format characters. A terminal or an editor would act on them or hide them, and neither
+# engine accepts NUL inside a literal, so each becomes `chr(N)`, concatenated: the copied query
+# then matches exactly the events the screen matched (both engines have `chr` and `||`).
+_RAW_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff]")
+
+
+def _string_literal(text: str) -> str:
+    if not _RAW_UNSAFE.search(text):
+        return "'" + text.replace("'", "''") + "'"
+    parts: list[str] = []
+    last = 0
+    for m in _RAW_UNSAFE.finditer(text):
+        if m.start() > last:
+            parts.append("'" + text[last : m.start()].replace("'", "''") + "'")
+        parts.append(f"chr({ord(m.group())})")
+        last = m.end()
+    if last < len(text):
+        parts.append("'" + text[last:].replace("'", "''") + "'")
+    return "(" + " || ".join(parts) + ")"
+
+
 def _athena_time(value: datetime) -> str:
     return "'" + _ceil_second(value).strftime("%Y-%m-%dT%H:%M:%SZ") + "'"
 
@@ -242,7 +316,9 @@ class Chip:
                     raise TypeError(f"{name} must be a datetime, not {type(moment).__name__}")
                 object.__setattr__(self, name, _utc_naive(moment))
         if self.kind in ("include", "exclude"):
-            col = COLUMNS.get(self.column)
+            col: Column | None = COLUMNS.get(self.column)
+            if self.column.startswith(PARAM_PREFIX) and len(self.column) > len(PARAM_PREFIX):
+                col = Column(self.column, self.column, "", "")
             if col is None:
                 raise ValueError(f"not a filterable column: {self.column!r}")
             object.__setattr__(self, "value", _coerce(col, self.value))
@@ -321,44 +397,44 @@ class Chip:
     def where(self) -> tuple[str, list[object]]:
         """This chip as a DuckDB condition over `events` with `?` placeholders, and params."""
         if self.kind in ("include", "exclude"):
-            expr = COLUMNS[self.column].sql
+            expr, params = column_sql(self.column)
             if self.value is None:
-                return f"{expr} IS {'NOT ' if self.kind == 'exclude' else ''}NULL", []
+                return f"{expr} IS {'NOT ' if self.kind == 'exclude' else ''}NULL", params
             op = "=" if self.kind == "include" else "IS DISTINCT FROM"
-            return f"{expr} {op} ?", [self.value]
+            return f"{expr} {op} ?", [*params, self.value]
         if self.kind == "search":
             return _search_sql(str(self.value), lambda v: ("?", [v]))
         if self.kind == "finding":
             return _FINDING_SQL, [self.value]
         return _time_sql(self.start, self.end, lambda v: ("?", [v]))
 
-    def duckdb_sql(self) -> str:
+    def duckdb_sql(self, literal: Callable[[object], str] = copy_literal) -> str:
         """This chip as a standalone DuckDB condition with the values inlined."""
         if self.kind in ("include", "exclude"):
-            expr = COLUMNS[self.column].sql
+            expr = _column_literal_sql(self.column)
             if self.value is None:
                 return f"{expr} IS {'NOT ' if self.kind == 'exclude' else ''}NULL"
             op = "=" if self.kind == "include" else "IS DISTINCT FROM"
-            return f"{expr} {op} {sql_literal(self.value)}"
+            return f"{expr} {op} {literal(self.value)}"
         if self.kind == "search":
-            return _search_sql(str(self.value), lambda v: (sql_literal(v), []), indent="    ")[0]
+            return _search_sql(str(self.value), lambda v: (literal(v), []), indent="    ")[0]
         if self.kind == "finding":
-            return _FINDING_SQL.replace("?", sql_literal(self.value))
-        return _time_sql(self.start, self.end, lambda v: (sql_literal(v), []))[0]
+            return _FINDING_SQL.replace("?", literal(self.value))
+        return _time_sql(self.start, self.end, lambda v: (literal(v), []))[0]
 
-    def athena_sql(self) -> str:
+    def athena_sql(self, literal: Callable[[object], str] = sql_literal) -> str:
         """This chip as a condition over the Athena CloudTrail table, values inlined."""
         if self.kind in ("include", "exclude"):
-            col = COLUMNS[self.column]
+            col = _athena_column(self.column)
             if self.value is None:
                 return f"{col.athena} IS {'NOT ' if self.kind == 'exclude' else ''}NULL"
             value = self.value
             if col.kind == "bool":  # `readonly` is the string 'true'/'false' in Athena
                 value = "true" if value else "false"
             op = "=" if self.kind == "include" else "IS DISTINCT FROM"
-            return f"{col.athena} {op} {sql_literal(value)}"
+            return f"{col.athena} {op} {literal(value)}"
         if self.kind == "search":
-            return _athena_search(str(self.value))
+            return _athena_search(str(self.value), literal)
         if self.kind == "finding":  # findings exist only in trailtui's DuckDB
             return f"TRUE /* finding {str(self.value).replace('*/', '* /')}: not in Athena */"
         parts = []
@@ -424,12 +500,12 @@ def _search_sql(
     return f"({lead}{sep.join(parts)})", params
 
 
-def _athena_search(text: str) -> str:
+def _athena_search(text: str, literal: Callable[[object], str] = sql_literal) -> str:
     """The search as Trino SQL: `strpos(lower(col), 'text') > 0` per column."""
-    parts = [f"strpos(lower({c}), {sql_literal(text.lower())}) > 0" for c in _ATHENA_SEARCH_TEXT]
+    parts = [f"strpos(lower({c}), {literal(text.lower())}) > 0" for c in _ATHENA_SEARCH_TEXT]
     for c in _ATHENA_SEARCH_JSON:
         for needle in dict.fromkeys((text, json_escaped(text))):
-            parts.append(f"strpos(lower({c}), {sql_literal(needle.lower())}) > 0")
+            parts.append(f"strpos(lower({c}), {literal(needle.lower())}) > 0")
     return "(\n    " + "\n    OR ".join(parts) + ")"
 
 
@@ -542,7 +618,7 @@ class FilterState:
         them to limit the data scanned.
         """
         lines = ["SELECT *", f"FROM {table}"]
-        lines += _where_lines(c.athena_sql() for c in self.chips)
+        lines += _where_lines(c.athena_sql(copy_literal) for c in self.chips)
         lines.append("ORDER BY eventtime DESC")
         return "\n".join(lines) + ";"
 
@@ -554,12 +630,21 @@ def _where_lines(conditions: Iterator[str]) -> list[str]:
     return out
 
 
-def pivot_chips(row: Mapping[str, object]) -> dict[str, Chip]:
-    """Chips that pivot from one event: keys actor, access_key, source_ip, session, around.
+def pivot_chips(
+    row: Mapping[str, object], around: timedelta = AROUND_HALF_WIDTH
+) -> dict[str, Chip]:
+    """Chips that pivot from one event, by key:
+
+    - `actor`: the same readable actor; `access_key`: the same access key;
+    - `session`: this credential, i.e. the same temporary access key (`ASIA...`); a role
+      session name is reused by every AssumeRole with that name, so it is not a session;
+    - `role`: every session of the same role (the session issuer's ARN);
+    - `role_session`: the same role-session ARN (`assumed-role/<role>/<session name>`);
+    - `source_ip`: the same source IP; `around`: `around` before and after the event.
 
     `row` is an event as `views.event_row` returns it (or any mapping with the same keys; a
-    flat `session_arn`/`principal_id` works too). Pivots with nothing to pivot on are left
-    out: "same access key" when the event had none would match everything without one.
+    flat `session_arn`/`principal_id`/`role_arn` works too). Pivots with nothing to pivot on
+    are left out: "same access key" when the event had none would match everything without one.
     """
     out: dict[str, Chip] = {}
     actor = row.get("actor")
@@ -568,20 +653,27 @@ def pivot_chips(row: Mapping[str, object]) -> dict[str, Chip]:
     key = row.get("access_key")
     if isinstance(key, str) and key:
         out["access_key"] = Chip.include("access_key", key)
+        if key.startswith("ASIA"):
+            out["session"] = Chip.include("access_key", key)
     ip = row.get("sourceIPAddress")
     if isinstance(ip, str) and ip:
         out["source_ip"] = Chip.include("sourceIPAddress", ip)
     ui = row.get("userIdentity")
     ui_map: Mapping[str, object] = ui if isinstance(ui, Mapping) else {}
+    context = ui_map.get("sessionContext")
+    issuer = context.get("sessionIssuer") if isinstance(context, Mapping) else None
+    role = issuer.get("arn") if isinstance(issuer, Mapping) else row.get("role_arn")
+    if isinstance(role, str) and role:
+        out["role"] = Chip.include("role_arn", role)
     arn = ui_map.get("arn", row.get("session_arn"))
     principal = ui_map.get("principalId", row.get("principal_id"))
     if isinstance(arn, str) and arn:
-        out["session"] = Chip.include("session_arn", arn)
+        out["role_session"] = Chip.include("session_arn", arn)
     elif isinstance(principal, str) and principal:
-        out["session"] = Chip.include("principal_id", principal)
+        out["role_session"] = Chip.include("principal_id", principal)
     when = row.get("eventTime")
     if isinstance(when, datetime):
-        out["around"] = Chip.around(when)
+        out["around"] = Chip.around(when, around)
     return out
 
 
@@ -716,13 +808,13 @@ class FieldChip:
 
         return self._sql(field_for(self.path).sql, lambda v: ("?", [v]))
 
-    def duckdb_sql(self) -> str:
+    def duckdb_sql(self, literal: Callable[[object], str] = copy_literal) -> str:
         """This chip as a standalone DuckDB condition with the values inlined."""
         from trailtui.data.fields import field_for
 
-        return self._sql(field_for(self.path).sql, lambda v: (sql_literal(v), []))[0]
+        return self._sql(field_for(self.path).sql, lambda v: (literal(v), []))[0]
 
-    def athena_sql(self) -> str:
+    def athena_sql(self, literal: Callable[[object], str] = copy_literal) -> str:
         """This chip over the Athena CloudTrail table, values inlined (booleans as text)."""
         from trailtui.data.fields import field_for
 
@@ -733,7 +825,7 @@ class FieldChip:
         def bind(v: object) -> tuple[str, list[object]]:
             if isinstance(v, bool):  # readonly & co. are 'true'/'false' text in Athena
                 v = "true" if v else "false"
-            return sql_literal(v), []
+            return literal(v), []
 
         return self._sql(expr, bind)[0]
 

@@ -182,7 +182,7 @@ class History:
     def _save(self, entry: HistoryEntry | None) -> None:
         """Append one line, or rewrite the file when it is damaged or too long."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private_parent(self.path.parent)
             if (
                 self._needs_rewrite
                 or entry is None
@@ -190,7 +190,10 @@ class History:
             ):
                 self._rewrite()
             else:
-                with self.path.open("a", encoding="utf-8") as fh:
+                # 0600 whatever the umask: queries name the people under investigation.
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                os.fchmod(fd, 0o600)
+                with os.fdopen(fd, "a", encoding="utf-8") as fh:
                     fh.write(entry.to_json() + "\n")
                 self._lines_on_disk += 1
         except OSError as exc:
@@ -210,6 +213,13 @@ class History:
             raise
         self._lines_on_disk = len(self._entries)
         self._needs_rewrite = False
+
+
+def _private_parent(folder: Path) -> None:
+    """Create the data folder 0700 (mkdir's mode is cut by the umask, chmod's is not)."""
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
 
 
 __all__ = [

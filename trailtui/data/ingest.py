@@ -11,22 +11,24 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import glob
-import gzip
 import io
 import json
 import mmap
 import os
 import re
-import zlib
+import stat
 from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from trailtui.data import salvage
 
 # File endings a folder walk picks up. Anything named on the command line is tried whatever its
 # name: the content decides (Stratus `.json` files are arrays, OTRF's `.json` is NDJSON).
@@ -56,6 +58,23 @@ class InputError(Exception):
 
 class NoEvents(InputError):
     """A readable file that holds no CloudTrail events (digest files, other JSON)."""
+
+
+@dataclass
+class Damage:
+    """What salvage found in one file: records skipped (place, reason), where a cut is, and
+    each kept record's place (a line for NDJSON, a byte offset for a salvaged document)."""
+
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    cut_after: int | None = None
+    places: array | None = None  # type: ignore[type-arg]
+    place_unit: str = "byte"
+    gzip_cut: bool = False
+
+    def place(self, index: int) -> str | None:
+        if self.places is None or index >= len(self.places):
+            return None
+        return f"{self.place_unit} {self.places[index]:,}"
 
 
 @dataclass
@@ -91,11 +110,16 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
     for raw in paths:
         text = os.fspath(raw)
         p = Path(text).expanduser()
-        if p.is_file():
+        odd = _not_loadable(p)
+        if odd:
+            problems.append(f"{text}: {odd}")
+        elif p.is_file():
             files.append(p)
         elif p.is_dir():
-            found = sorted(_walk(p))
-            if not found:
+            unreadable: list[str] = []
+            found = sorted(_walk(p, unreadable))
+            problems.extend(unreadable)
+            if not found and not unreadable:
                 problems.append(f"{text}: folder holds no .json, .json.gz, .ndjson or .csv files")
             files.extend(found)
         elif any(ch in text for ch in "*?["):
@@ -119,14 +143,44 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
     return Expanded(unique, problems)
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    for root, dirs, names in os.walk(folder):
+def _not_loadable(p: Path) -> str | None:
+    """Why a path that exists cannot be read as a file or folder (FIFO, loop, permission)."""
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if exc.errno == errno.EACCES:
+            return "cannot read (permission denied)"
+        return None  # missing: the caller says so (or it is a glob)
+    if stat.S_ISDIR(st.st_mode):
+        if not os.access(p, os.R_OK | os.X_OK):
+            return "cannot read folder (permission denied)"
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        return f"{kind}, not a regular file: skipped (reading it could wait forever)"
+    return None
+
+
+def _walk(folder: Path, problems: list[str] | None = None) -> Iterator[Path]:
+    def refused(exc: OSError) -> None:
+        if problems is not None:
+            problems.append(f"{exc.filename}: cannot read folder ({exc.strerror or exc})")
+
+    for root, dirs, names in os.walk(folder, onerror=refused):
         dirs.sort()
         for name in names:
             if name.startswith("."):
                 continue
             if name.lower().endswith(EVENT_SUFFIXES):
-                yield Path(root) / name
+                path = Path(root) / name
+                odd = _not_loadable(path)
+                if odd:
+                    if problems is not None:
+                        problems.append(f"{path}: {odd}")
+                    continue
+                yield path
 
 
 @dataclass(frozen=True)
@@ -195,8 +249,8 @@ class _Envelope(msgspec.Struct):
     detail: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
 
 
-def read_bytes(path: Path) -> bytes | mmap.mmap:
-    """The file's bytes: gzip decompressed, plain files memory-mapped (no copy of 330 MB)."""
+def read_bytes(path: Path, damage: Damage | None = None) -> bytes | mmap.mmap:
+    """The file's bytes: gzip decompressed (streamed, capped), plain files memory-mapped."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -209,15 +263,24 @@ def read_bytes(path: Path) -> bytes | mmap.mmap:
             if head == b"\x1f\x8b":
                 fh.seek(0)
                 try:
-                    data = gzip.decompress(fh.read())
-                except (OSError, EOFError, zlib.error) as exc:
-                    raise InputError(f"{path}: broken gzip file ({exc})") from exc
+                    unzipped = salvage.gunzip(fh, path)
+                except salvage.GunzipError as exc:
+                    raise InputError(str(exc)) from exc
+                except MemoryError as exc:
+                    raise InputError(f"{path}: out of memory while unzipping") from exc
+                data = unzipped.data
+                if unzipped.cut:
+                    if not data.strip():
+                        raise InputError(f"{path}: broken gzip file (cut before any data)")
+                    if damage is not None:
+                        damage.gzip_cut = True
                 if not data.strip():
                     raise InputError(f"{path}: empty file (after gunzip)")
                 return data
             return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})"
+                         ) from exc
 
 
 def _first_byte(data: bytes | mmap.mmap) -> tuple[int, bytes]:
@@ -252,7 +315,7 @@ def classify(records: Sequence[msgspec.Raw], path: Path) -> str:
             continue
         try:
             probe = dec.decode(rec)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             continue
         if probe.CloudTrailEvent is not None:
             return "lookup"
@@ -281,7 +344,7 @@ def _unwrap(records: list[msgspec.Raw], kind: str, path: Path, notes: list[str])
         for rec in records:
             try:
                 inner = dec.decode(rec).CloudTrailEvent
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, RecursionError):
                 inner = None
             if inner and inner.lstrip().startswith("{"):
                 out.append(inner.encode("utf-8"))
@@ -292,7 +355,7 @@ def _unwrap(records: list[msgspec.Raw], kind: str, path: Path, notes: list[str])
         for rec in records:
             try:
                 detail = env.decode(rec).detail
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, RecursionError):
                 detail = msgspec.Raw()
             if len(detail) and bytes(memoryview(detail)[:1]) == b"{":
                 out.append(bytes(detail))
@@ -308,12 +371,16 @@ def _unwrap(records: list[msgspec.Raw], kind: str, path: Path, notes: list[str])
     return out
 
 
-def _split_lines(data: bytes | mmap.mmap, path: Path, notes: list[str]) -> list[msgspec.Raw]:
+def _split_lines(data: bytes | mmap.mmap, path: Path, notes: list[str],
+                 damage: Damage | None = None) -> list[msgspec.Raw]:
     """NDJSON: one JSON value per line; lines that are not JSON are skipped and counted."""
     raw_dec = msgspec.json.Decoder(msgspec.Raw)
     out: list[msgspec.Raw] = []
+    lines = array("q")
     bad = 0
     first_bad = 0
+    bad_places: list[tuple[str, str]] = []
+    truncated_at = -1
     view = memoryview(data)
     size = len(data)
     pos = 0
@@ -329,10 +396,25 @@ def _split_lines(data: bytes | mmap.mmap, path: Path, notes: list[str]) -> list[
             continue
         try:
             out.append(raw_dec.decode(line))
-        except msgspec.DecodeError:
+            lines.append(n)
+        except (msgspec.DecodeError, RecursionError) as exc:
             bad += 1
             first_bad = first_bad or n
-    if bad:
+            if "truncated" in str(exc):
+                truncated_at = n
+            reason = (f"nested deeper than {salvage.MAX_DEPTH} levels"
+                      if isinstance(exc, RecursionError)
+                      else salvage.invalid_reason(bytes(line)) or "not valid JSON")
+            bad_places.append((f"line {n:,}", reason))
+    if damage is not None:
+        damage.places, damage.place_unit = lines, "line"
+        if bad and truncated_at == n and len(out) > 0:
+            # The last line is cut (a download stopped mid-record): say so, not "bad JSON".
+            bad_places.pop()
+            bad -= 1
+            damage.cut_after = len(out)
+        damage.skipped.extend(bad_places)
+    elif bad:
         notes.append(
             f"{path}: {bad:,} lines are not valid JSON (first at line {first_bad}), skipped")
     return out
@@ -364,7 +446,8 @@ def _split_concatenated(data: bytes | mmap.mmap, start: int) -> list[msgspec.Raw
 
 
 def _split_values(
-    data: bytes | mmap.mmap, start: int, path: Path, notes: list[str]
+    data: bytes | mmap.mmap, start: int, path: Path, notes: list[str],
+    damage: Damage | None = None,
 ) -> tuple[list[msgspec.Raw], str]:
     """Several JSON values in one file: one per line (NDJSON), or back to back.
 
@@ -377,11 +460,14 @@ def _split_values(
     shape = "NDJSON"
     try:
         msgspec.json.decode(first_line, type=msgspec.Raw)
-    except msgspec.DecodeError:
-        values = _split_concatenated(data, start)
+    except (msgspec.DecodeError, RecursionError):
+        try:
+            values = _split_concatenated(data, start)
+        except RecursionError:
+            values = None
         shape = "concatenated JSON"
     if values is None:
-        values, shape = _split_lines(data, path, notes), "NDJSON"
+        values, shape = _split_lines(data, path, notes, damage), "NDJSON"
     if not values or not _RECORDS_DOC.match(bytes(memoryview(values[0])[:64])):
         return values, shape
     records: list[msgspec.Raw] = []
@@ -389,7 +475,7 @@ def _split_values(
         if _RECORDS_DOC.match(bytes(memoryview(value)[:64])):
             try:
                 doc = msgspec.json.decode(value, type=_Doc)
-            except (msgspec.DecodeError, msgspec.ValidationError):
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
                 doc = _Doc()
             records.extend(doc.Records or ())
         else:
@@ -397,8 +483,31 @@ def _split_values(
     return records, "Records"
 
 
+def _salvage_document(
+    data: bytes | mmap.mmap, start: int, path: Path, exc: BaseException, damage: Damage | None,
+    what: str = "JSON",
+) -> list[msgspec.Raw] | None:
+    """The records of a document msgspec refused as a whole (cut, or one bad record).
+
+    None when there is no records array to salvage from; InputError when nothing complete
+    is in it (the message of old: "truncated or invalid JSON").
+    """
+    found = salvage.split_damaged(data, start)  # type: ignore[arg-type]
+    if found is None:
+        return None
+    reason = "maximum nesting depth exceeded" if isinstance(exc, RecursionError) else exc
+    if not found.records:
+        raise InputError(f"{path}: truncated or invalid {what} ({reason})") from exc
+    if damage is not None:
+        damage.skipped.extend(found.skipped)
+        damage.places, damage.place_unit = found.offsets, "byte"
+        if found.cut:
+            damage.cut_after = len(found.records)
+    return [msgspec.Raw(r) for r in found.records]
+
+
 def decode_records(
-    data: bytes | mmap.mmap, path: Path, notes: list[str]
+    data: bytes | mmap.mmap, path: Path, notes: list[str], damage: Damage | None = None,
 ) -> tuple[str, list[Record]]:
     """Find the records in any JSON shape. Returns (shape name, records as JSON object bytes)."""
     start, first = _first_byte(data)
@@ -407,8 +516,13 @@ def decode_records(
     if first == b"[":
         try:
             records = msgspec.json.decode(data, type=list[msgspec.Raw])
-        except msgspec.DecodeError as exc:
-            raise InputError(f"{path}: truncated or invalid JSON array ({exc})") from exc
+        except (msgspec.DecodeError, RecursionError) as exc:
+            if "trailing characters" in str(exc):
+                raise InputError(f"{path}: truncated or invalid JSON array ({exc})") from exc
+            salvaged = _salvage_document(data, start, path, exc, damage, "JSON array")
+            if salvaged is None:
+                raise InputError(f"{path}: truncated or invalid JSON array ({exc})") from exc
+            records = salvaged
         if not records:
             raise NoEvents(f"{path}: empty JSON array, no events")
         kind = classify(records, path)
@@ -417,16 +531,27 @@ def decode_records(
         raise InputError(f"{path}: not JSON, NDJSON, CSV or gzip, so not a CloudTrail file")
     try:
         doc = msgspec.json.decode(data, type=_Doc)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:
         if "trailing characters" not in str(exc):
+            head = bytes(data[start : start + 4096])
+            if b'"Records"' in head:
+                # A console download cut mid-record, or one bad record in it.
+                salvaged = _salvage_document(data, start, path, exc, damage)
+                if salvaged:
+                    kind = classify(salvaged, path)
+                    return "Records", _unwrap(salvaged, kind, path, notes)
             if b"\n" in data[start : start + (1 << 20)]:
                 # Maybe NDJSON whose last line was cut: keep every line that parses.
-                records = _split_lines(data, path, notes)
-                if len(records) > 1:
+                records = _split_lines(data, path, notes, damage)
+                if len(records) > 1 or (records and damage and damage.skipped):
                     kind = classify(records, path)
                     return "NDJSON", _unwrap(records, kind, path, notes)
-            raise InputError(f"{path}: truncated or invalid JSON ({exc})") from exc
-        records, shape = _split_values(data, start, path, notes)
+                if damage is not None:
+                    damage.skipped.clear()
+                    damage.cut_after = None
+            reason = "maximum nesting depth exceeded" if isinstance(exc, RecursionError) else exc
+            raise InputError(f"{path}: truncated or invalid JSON ({reason})") from exc
+        records, shape = _split_values(data, start, path, notes, damage)
         kind = classify(records, path)
         label = {"plain": shape, "lookup": "lookup-events output", "eventbridge": "EventBridge"}
         return label[kind], _unwrap(records, kind, path, notes)
@@ -443,7 +568,10 @@ def decode_records(
         return "lookup-events output", _unwrap(doc.Events, "lookup", path, notes)
     if doc.digestStartTime is not None or doc.logFiles is not None:
         raise NoEvents(f"{path}: CloudTrail digest file (no events), skipped")
-    single = [msgspec.json.decode(bytes(data[start:]).rstrip(), type=msgspec.Raw)]
+    try:
+        single = [msgspec.json.decode(bytes(data[start:]).rstrip(), type=msgspec.Raw)]
+    except RecursionError as exc:
+        raise InputError(f"{path}: nested deeper than the parser allows, skipped") from exc
     kind = classify(single, path)
     return "single event", _unwrap(single, kind, path, notes)
 
@@ -617,6 +745,7 @@ class FileRecords:
     bytes_in: int
     multiline: bool
     _keep: Any = None  # the buffer the records point into (an mmap), closed by `release`
+    damage: Damage = field(default_factory=Damage)
 
     def release(self) -> None:
         self.records = []
@@ -672,7 +801,7 @@ def _fix_lowercase(records: list[Record], data: Any, path: Path, notes: list[str
         if any(m in text for m in _LOWER_MARKERS):
             try:
                 obj = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             records[i] = json.dumps(_canonical_keys(obj), ensure_ascii=False).encode("utf-8")
             fixed += 1
@@ -683,12 +812,42 @@ def _fix_lowercase(records: list[Record], data: Any, path: Path, notes: list[str
         )
 
 
+def _drop_oversized(records: list[Record], damage: Damage) -> list[Record]:
+    """Records over MAX_RECORD_BYTES are skipped with their place (an explicit size limit).
+    One max() over the lengths in C when none is (every file)."""
+    limit = salvage.MAX_RECORD_BYTES
+    if max(map(len, records)) <= limit:
+        return records
+    keep: list[Record] = []
+    places = array("q") if damage.places is not None else None
+    for i, rec in enumerate(records):
+        if len(rec) > limit:
+            damage.skipped.append((damage.place(i) or f"record {i + 1:,}",
+                                   f"larger than {limit >> 20} MB"))
+        else:
+            keep.append(rec)
+            if places is not None and damage.places is not None and i < len(damage.places):
+                places.append(damage.places[i])
+    if places is not None:
+        damage.places = places
+    return keep
+
+
 def read_file(path: Path) -> FileRecords:
     """Read one input file into records; InputError/NoEvents say why it gave none."""
     part = path_partition(path)
     if part.kind == "Digest":
         raise NoEvents(f"{path}: CloudTrail digest file (no events), skipped")
-    data = read_bytes(path)
+    damage = Damage()
+    data = read_bytes(path, damage)
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 (PowerShell's Out-File): re-encode
+        try:
+            utf8 = bytes(data).decode("utf-16").encode("utf-8", "surrogatepass")
+        except UnicodeError as exc:
+            raise InputError(f"{path}: UTF-16 text that does not decode ({exc})") from exc
+        if isinstance(data, mmap.mmap):
+            data.close()
+        data = utf8
     if data[:3] == b"\xef\xbb\xbf":  # a UTF-8 BOM (Windows tools write one): drop it
         body = bytes(data[3:])
         if isinstance(data, mmap.mmap):
@@ -699,7 +858,15 @@ def read_file(path: Path) -> FileRecords:
         notes: list[str] = []
         start, first = _first_byte(data)
         if first in (b"{", b"["):
-            kind, records = decode_records(data, path, notes)
+            try:
+                kind, records = decode_records(data, path, notes, damage)
+            except InputError as exc:
+                if damage.gzip_cut and not isinstance(exc, NoEvents):
+                    raise InputError(f"{path}: broken gzip file (cut, and no complete event "
+                                     "before the cut)") from exc
+                raise
+            if damage.gzip_cut and damage.cut_after is None:
+                damage.cut_after = len(records)
         elif _looks_binary(data):
             raise InputError(
                 f"{path}: binary data, not a CloudTrail JSON, NDJSON, CSV or gzip file")
@@ -711,6 +878,10 @@ def read_file(path: Path) -> FileRecords:
             raise InputError(f"{path}: not JSON, NDJSON, CSV or gzip, so not a CloudTrail file")
         if not records:
             raise NoEvents(f"{path}: no CloudTrail events in it")
+        records = _drop_oversized(records, damage)
+        if not records:
+            raise InputError(f"{path}: every record is larger than "
+                             f"{salvage.MAX_RECORD_BYTES >> 20} MB, skipped")
         if kind != "console CSV":
             _fix_lowercase(records, data, path, notes)
         if part.kind == "Insight":
@@ -722,7 +893,7 @@ def read_file(path: Path) -> FileRecords:
             or data.find(b"\r", begin, max(body_end, 0)) != -1
         )
         ok = True
-        return FileRecords(path, kind, records, notes, part, len(data), multiline, data)
+        return FileRecords(path, kind, records, notes, part, len(data), multiline, data, damage)
     finally:
         if not ok and isinstance(data, mmap.mmap):
             with contextlib.suppress(BufferError):

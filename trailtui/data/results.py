@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import duckdb
 
+from trailtui.data import guard
+
 if TYPE_CHECKING:
     from trailtui.data.store import EventStore
 
@@ -381,7 +383,9 @@ def execute(
     for SQL problems. Usable without Textual (tests, scripts)."""
     t0 = time.perf_counter()
     try:
-        result = run_query(cur, sql, dict(params or {}), store, cancel=cancel)
+        # Rolled back if it drops or changes what the screen depends on (data/guard.py).
+        result = guard.run_guarded(cur, sql, lambda: run_query(
+            cur, sql, dict(params or {}), store, cancel=cancel))
     except duckdb.InterruptException:
         return Outcome("cancelled", elapsed_ms=(time.perf_counter() - t0) * 1000)
     except duckdb.Error as exc:

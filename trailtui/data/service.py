@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, TypeVar
 
 import duckdb
 
@@ -63,6 +63,8 @@ from trailtui.data.results import (
     execute,
 )
 from trailtui.data.store import EventStore, LoadProgress, LoadReport
+
+T = TypeVar("T")
 
 INTERRUPT_EVERY: Final = 0.05
 """Seconds between repeated interrupts of a cancelled job's cursor."""
@@ -302,6 +304,13 @@ class DataService:
     @property
     def file_count(self) -> int:
         return len(self.store.sources)
+
+    def ask(self, question: Callable[[Cursor], T], job: Job | None = None,
+            purpose: str = "query") -> T:
+        """Answer `question(cursor)` under `job` (worker thread): the data modules' own
+        questions (investigate, coverage, timeline) get the same cursor, cancel and errors."""
+        with self._run(job, purpose) as cur:
+            return question(cur)
 
     # -- the event table ----------------------------------------------------------------------
 

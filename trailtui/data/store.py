@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -27,10 +26,14 @@ from pathlib import Path
 from typing import Any, Final
 
 import duckdb
+import msgspec
 
-from trailtui.data import ingest, schema
+from trailtui.data import cache as cache_files
+from trailtui.data import dedup, guard, ingest, investigate, schema
+from trailtui.data.message_log import MessageLog
+from trailtui.data.salvage_chunk import ingest_note, salvage_chunk
 
-CACHE_FORMAT = 3  # bump when the table layout changes: old caches are then ignored
+CACHE_FORMAT = 4  # bump when the table layout changes: old caches are then ignored
 
 
 @dataclass
@@ -95,12 +98,8 @@ def default_cache_dir() -> Path:
 
 
 def cache_key(files: Sequence[Path]) -> str:
-    """Changes whenever a file is added, removed, resized or touched."""
-    h = hashlib.sha256(f"trailtui-cache-{CACHE_FORMAT}".encode())
-    for f in sorted(str(p.resolve()) for p in files):
-        st = os.stat(f)
-        h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:32]
+    """Changes whenever a file is added, removed, resized, touched or replaced (inode, ctime)."""
+    return cache_files.key(files, CACHE_FORMAT)
 
 
 class EventStore:
@@ -110,7 +109,9 @@ class EventStore:
                  threads: int | None = None) -> None:
         self.use_cache = cache
         self.cache_dir = cache_dir or default_cache_dir()
-        self.con = duckdb.connect(":memory:")
+        # No extension is fetched from the network by itself; memory capped (data/guard.py).
+        self.con = duckdb.connect(":memory:", config=guard.CONNECT_CONFIG)
+        guard.configure(self.con)
         run(self.con, "SET TimeZone = 'UTC'")
         if threads:
             run(self.con, f"SET threads = {int(threads)}")
@@ -120,11 +121,18 @@ class EventStore:
         self._lock = threading.Lock()
         self._chunks: dict[int, ingest.Chunk] = {}
         self._next_chunk = 0
-        self._tmp = Path(tempfile.mkdtemp(prefix="trailtui-"))
+        # The pid in the name lets the next start remove what a killed session left behind.
+        cache_files.sweep_temp(Path(tempfile.gettempdir()))
+        self._tmp = Path(tempfile.mkdtemp(prefix=f"trailtui-{os.getpid()}-"))
         self._running: set[duckdb.DuckDBPyConnection] = set()
         self.sources: list[FileReport] = []
         self._pending_cache: tuple[Path, Path, LoadReport, int] | None = None
         self._scratch: list[Path] = []  # work folders in the cache root that are not a cache
+        self.log = MessageLog()  # every load error and note of the session (issue 8)
+        self.duplicates = 0  # records merged as exact copies, over every load
+        self._verifier = cache_files.Verifier()  # cached chunks: each block checked on first read
+        self._verifier.on_damage = self._cache_damaged
+        self._open_cache_dir: Path | None = None
 
     # -- connections ------------------------------------------------------------------------
 
@@ -180,6 +188,7 @@ class EventStore:
         """The names users' existing queries are written against (DuckDB article, Athena, Lake)."""
         for stmt in schema.COMPAT_SQL:
             run(con, stmt)
+        investigate.create_views(con)  # actors, sessions, first_seen (issue 11)
 
     def event_count(self) -> int:
         """Events loaded. Any thread: it uses a cursor of its own (the shared connection
@@ -193,6 +202,20 @@ class EventStore:
     # -- loading ----------------------------------------------------------------------------
 
     def load(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+        first_screen: bool = False,
+        on_cursor: Callable[[duckdb.DuckDBPyConnection | None], None] | None = None,
+    ) -> LoadReport:
+        """Load files, folders and globs (see `_load`); the report goes into the log too."""
+        report = self._load(paths, progress, cancel, first_screen, on_cursor)
+        self.duplicates += report.duplicates
+        self.log.add_report(report)
+        return report
+
+    def _load(
         self,
         paths: Sequence[str | os.PathLike[str]],
         progress: ProgressFn | None = None,
@@ -220,6 +243,8 @@ class EventStore:
         fresh = self.event_count() == 0 and not self.sources
         if self.use_cache and fresh:
             try:
+                cache_files.private_dir(self.cache_dir)
+                cache_files.sweep(self.cache_dir)  # work folders of interrupted loads
                 cache_dir = self.cache_dir / cache_key(files)
                 if self._open_cache(cache_dir, report):
                     report.seconds = time.perf_counter() - t0
@@ -239,6 +264,8 @@ class EventStore:
         )
         try:
             work_dir.mkdir(parents=True, exist_ok=True)
+            if cache_dir:
+                cache_files.private_dir(work_dir.parent)
         except OSError as exc:
             report.warnings.append(f"cache unusable ({exc}); loading without it")
             cache_dir, work_dir = None, self._tmp
@@ -250,6 +277,7 @@ class EventStore:
             # loop plus an aggregate (lines x files rows): seconds for an S3 tree.
             run(cur, "SET asof_loop_join_threshold = 0")
         self.register(cur)
+        investigate.create_views(cur)  # back to live views: tables built earlier go stale
         if on_cursor is not None:
             on_cursor(cur)
         done_bytes = 0
@@ -272,6 +300,11 @@ class EventStore:
                     report.errors.append(str(exc))
                 except MemoryError:
                     report.errors.append(f"{path}: out of memory while reading")
+                except (RecursionError, ValueError, OSError, msgspec.MsgspecError) as exc:
+                    # A reader bug or an input nobody foresaw: one message, never a traceback,
+                    # and the other files still load.
+                    report.errors.append(f"{path}: could not read ({type(exc).__name__}: "
+                                         f"{_first_line(exc)})")
                 else:
                     report.warnings.extend(fr.notes)
                     big = len(fr.records) > ingest.SMALL_FILE_RECORDS or fr.bytes_in > (32 << 20)
@@ -344,6 +377,7 @@ class EventStore:
         if chunk is None:
             raise KeyError(f"no loaded chunk {file_id}")
         start, end = chunk.offsets[line], chunk.offsets[line + 1] - 1
+        self._verifier.check(int(file_id), chunk.path, start, end + 1)
         with chunk.path.open("rb") as fh:
             fh.seek(start)
             return fh.read(end - start)
@@ -358,6 +392,7 @@ class EventStore:
                 if fh is None:
                     fh = handles[file_id] = chunk.path.open("rb")
                 start, end = chunk.offsets[line], chunk.offsets[line + 1] - 1
+                self._verifier.check(int(file_id), chunk.path, start, end + 1)
                 fh.seek(start)
                 yield fh.read(end - start)
         finally:
@@ -428,13 +463,31 @@ class EventStore:
             "warnings": report.warnings,
             # Files that failed (not paths that matched nothing: those are re-checked each run).
             "errors": report.errors[skip_errors:],
+            "duplicates": report.duplicates,
+            "integrity": cache_files.describe(work, self._chunks),
         }
         (work / "manifest.json").write_text(json.dumps(manifest))
+        cache_files.make_private(work)
         shutil.rmtree(cache_dir, ignore_errors=True)
         work.rename(cache_dir)
+        removed = cache_files.evict(cache_dir.parent, keep=cache_dir.name)
+        if removed:
+            self.log.add(f"cache: {len(removed):,} least recently used entr"
+                         f"{'y' if len(removed) == 1 else 'ies'} removed "
+                         f"({cache_files.human(sum(e.size for e in removed))}) to stay under "
+                         f"{cache_files.human(cache_files.max_bytes())}")
         # The chunks moved with the folder: point the live store at their new place.
         for chunk in self._chunks.values():
             chunk.path = cache_dir / "chunks" / chunk.path.name
+
+    def _cache_damaged(self, path: Path) -> None:
+        """A cached chunk failed its check after opening: the next start rebuilds."""
+        folder = self._open_cache_dir
+        if folder is not None:
+            with contextlib.suppress(OSError):
+                (folder / "manifest.json").unlink()
+        self.log.add(f"cache damaged ({path.name} changed on disk): its records are not shown; "
+                     "reopen the files to rebuild", "error", "Cache")
 
     def _open_cache(self, cache_dir: Path, report: LoadReport) -> bool:
         manifest_path = cache_dir / "manifest.json"
@@ -443,6 +496,11 @@ class EventStore:
         try:
             manifest = json.loads(manifest_path.read_text())
             if manifest.get("format") != CACHE_FORMAT:
+                return False
+            damage = cache_files.verify(cache_dir, manifest)
+            if damage is not None:
+                report.warnings.append(f"cache damaged ({damage}): rebuilt from the files")
+                shutil.rmtree(cache_dir, ignore_errors=True)
                 return False
             chunks: dict[int, ingest.Chunk] = {}
             for cid in manifest["chunks"]:
@@ -458,18 +516,26 @@ class EventStore:
                 run(self.con, "INSERT INTO m.chunk_sources SELECT * FROM cache_in.chunk_sources")
             finally:
                 run(self.con, "DETACH cache_in")
-        except (OSError, ValueError, KeyError, duckdb.Error):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, duckdb.Error) as exc:
             # Only called on an empty store: drop whatever half of the cache got in.
             with contextlib.suppress(duckdb.Error):
                 run(self.con, "DELETE FROM m.events")
                 run(self.con, "DELETE FROM m.chunk_sources")
+            report.warnings.append(
+                f"cache unreadable ({_first_line(exc)}): rebuilt from the files")
+            shutil.rmtree(cache_dir, ignore_errors=True)
             return False
         self._chunks.update(chunks)
+        for cid in chunks:
+            self._verifier.watch(cid, manifest["integrity"][f"chunks/{cid}.ndjson"]["crc"])
+        self._open_cache_dir = cache_dir
+        cache_files.touch(cache_dir)
         self._next_chunk = max(chunks, default=0)
         report.from_cache = True
         report.files = [FileReport(**f) for f in manifest["files"]]
         report.errors.extend(manifest.get("errors", []))
         report.warnings.extend(manifest.get("warnings", []))
+        report.duplicates = int(manifest.get("duplicates", 0))
         report.events_added = self.event_count()
         self.sources.extend(report.files)
         return True
@@ -528,26 +594,22 @@ class _ChunkLoader:
                 fr.release()
         kept = self._drop_non_objects(chunk, parts)
         chunk = kept.chunk
-        # One column list per chunk_sources column, inserted in one statement: executemany
-        # costs about 1 ms per row, i.e. seconds for an S3 tree of a few thousand files.
-        cols: list[list[object]] = [[] for _ in range(7)]
-        line = 0
-        for (fr, _start, _count), count in zip(parts, kept.counts, strict=True):
-            p = fr.partition
-            for col, value in zip(cols, (line, str(fr.source), p.account, p.region, p.year,
-                                         p.month, p.day), strict=True):
-                col.append(value)
-            line += count
         self.in_flight = [chunk_id]
         try:
-            run(cur, _INSERT_SOURCES_SQL, [chunk_id, *cols])
-            self.store._chunks[chunk_id] = chunk
-            run(cur, schema.insert_sql(file_id=chunk_id, single_source=single),
-                {"path": str(path)})
-            run(cur, schema.DEDUP_SQL, {"fid": chunk_id})
-            self._drop_reordered_copies(cur, chunk_id)
-            added = dict(run(cur, "SELECT source_file, count(*) FROM events "
-                                  "WHERE _file_id = ? GROUP BY ALL", [chunk_id]))
+            try:
+                added = self._insert(cur, chunk_id, chunk, parts, kept.counts, single)
+            except duckdb.InterruptException:
+                raise
+            except duckdb.Error:
+                # One bad record (invalid UTF-8, a repeated key...) must cost that record
+                # only: find the lines DuckDB refuses, take them out, and try once more.
+                self._forget(cur, chunk_id)
+                repaired = salvage_chunk(chunk, parts, kept.counts)
+                if repaired is None:
+                    raise
+                kept = _Kept(*repaired)
+                chunk = kept.chunk
+                added = self._insert(cur, chunk_id, chunk, parts, kept.counts, single)
             if self.cancel is not None and self.cancel.is_set():
                 # The interrupt fell between two statements and was lost: this chunk is
                 # still in flight, so raising here takes it out again (`abandon`).
@@ -585,11 +647,36 @@ class _ChunkLoader:
             rep.events += count
             if start + part_count >= len(fr.records):
                 fr.release()
+                note = ingest_note(fr, rep.events)
+                if note:
+                    self.report.warnings.append(note)
         for key, rep in seen.items():
             n = int(added.get(key, 0))
             rep.added += n
             self.report.events_added += n
         self.report.duplicates += chunk.count - sum(int(v) for v in added.values())
+
+    def _insert(self, cur: duckdb.DuckDBPyConnection, chunk_id: int, chunk: ingest.Chunk,
+                parts: list[tuple[ingest.FileRecords, int, int]], counts: list[int],
+                single: bool) -> dict[str, int]:
+        """Parse one chunk into `events`, drop duplicates; new events per source file."""
+        # One column list per chunk_sources column, inserted in one statement: executemany
+        # costs about 1 ms per row, i.e. seconds for an S3 tree of a few thousand files.
+        cols: list[list[object]] = [[] for _ in range(7)]
+        line = 0
+        for (fr, _start, _count), count in zip(parts, counts, strict=True):
+            p = fr.partition
+            for col, value in zip(cols, (line, str(fr.source), p.account, p.region, p.year,
+                                         p.month, p.day), strict=True):
+                col.append(value)
+            line += count
+        run(cur, _INSERT_SOURCES_SQL, [chunk_id, *cols])
+        self.store._chunks[chunk_id] = chunk
+        run(cur, schema.insert_sql(file_id=chunk_id, single_source=single),
+            {"path": str(chunk.path)})
+        dedup.drop_exact_duplicates(cur, self.store, chunk_id)
+        return dict(run(cur, "SELECT source_file, count(*) FROM events "
+                             "WHERE _file_id = ? GROUP BY ALL", [chunk_id]))
 
     def _drop_non_objects(
         self, chunk: ingest.Chunk, parts: list[tuple[ingest.FileRecords, int, int]]
@@ -610,30 +697,6 @@ class _ChunkLoader:
                     f"{parts[i][0].source}: {n:,} items are not event objects, skipped")
         return _Kept(ingest.drop_lines(chunk, bad), [c - d for c, d in zip(counts, dropped,
                                                                               strict=True)])
-
-    def _drop_reordered_copies(self, cur: duckdb.DuckDBPyConnection, chunk_id: int) -> None:
-        """Drop this chunk's rows that repeat a loaded event with its JSON keys reordered.
-
-        Only events whose eventID occurs more than once are compared (a cheap query finds
-        them); their original records are read back and compared by parsed content.
-        """
-        rows = run(cur, schema.SAME_ID_SQL, {"fid": chunk_id})
-        if not rows:
-            return
-        raws = self.store.raw_events((file_id, line) for _e, _r, file_id, line in rows)
-        drop: list[int] = []
-        seen: set[tuple[str, str]] = set()
-        try:
-            for (event_id, rowid, file_id, _line), raw in zip(rows, raws, strict=True):
-                key = (str(event_id), _content_key(raw))
-                if key not in seen:
-                    seen.add(key)
-                elif file_id == chunk_id:
-                    drop.append(int(rowid))
-        except (OSError, KeyError):
-            return  # a chunk file went missing: keep both copies rather than fail the load
-        if drop:
-            run(cur, "DELETE FROM events WHERE rowid IN (SELECT unnest(?::BIGINT[]))", [drop])
 
     def abandon(self, cur: duckdb.DuckDBPyConnection) -> None:
         """After a cancel: drop what was half-loaded; earlier chunks stay."""
@@ -673,17 +736,6 @@ def run(
 ) -> list[tuple[Any, ...]]:
     """Execute and drain: DuckDB 2.0 keeps a connection busy until a result is fully fetched."""
     return cur.execute(sql, params).fetchall()
-
-
-def _content_key(raw: bytes) -> str:
-    """A record's CloudTrail fields as text that ignores key order and spacing."""
-    try:
-        rec = json.loads(raw)
-    except ValueError:
-        return raw.decode("utf-8", "replace")
-    if not isinstance(rec, dict):
-        return json.dumps(rec, sort_keys=True)
-    return json.dumps({k: rec[k] for k in schema.RAW_COLUMNS if k in rec}, sort_keys=True)
 
 
 def _size(path: Path) -> int:

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from trailtui import clipboard
@@ -43,11 +43,13 @@ from trailtui.messages import FacetsReady, LoadFinished, LoadProgressed, ViewRea
 from trailtui.sanitize import safe_text
 from trailtui.screens.explore_actions import ExploreActions
 from trailtui.screens.findings import FindingsOptions, FindingsReady, start_findings
+from trailtui.screens.investigate_view import InvestigateMixin, after_load, view_histogram
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import FilterBar
 from trailtui.widgets.findings_panel import FindingsPanel
 from trailtui.widgets.sql_console import SqlConsole
 from trailtui.widgets.status_line import Status, StatusLine
+from trailtui.widgets.timeline import Timeline
 from trailtui.widgets.virtual_table import Column, VirtualTable
 from trailtui.workers.console import ConsoleWorker
 from trailtui.workers.copy import EventCopier
@@ -56,7 +58,7 @@ from trailtui.workers.export import Exporter
 # Facets shown as panels, in this order (`f` focuses the first).
 # Keys that keep their meaning in a facet panel; any other letter or digit typed there starts
 # a search of that facet's values (its frequency screen, with the search box).
-_FACET_OWN_KEYS = frozenset("xvdfFzqIuLT")
+_FACET_OWN_KEYS = frozenset("xvdfFqIuLTAKNPW")
 
 # Facet values listed per panel (`F` lists every value, searchable).
 FACET_VALUES = 5000
@@ -92,7 +94,7 @@ def _fmt_bool(value: object) -> str:
     return "yes" if value else "no"
 
 
-class BrowserScreen(ExploreActions, Screen[None]):
+class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
     """Facets beside a virtual table of every event; drill-down and copy from the keyboard."""
 
     AUTO_FOCUS = "#events"
@@ -150,7 +152,8 @@ class BrowserScreen(ExploreActions, Screen[None]):
                 tooltip="list the bookmarks"),
         Binding("R", "report", "Report", show=False, id="trailtui.report",
                 tooltip="write the investigation report (Markdown or JSON)"),
-        Binding("z", "toggle_facets", "Facets on/off", show=False, id="trailtui.toggle_facets",
+        Binding("backslash", "toggle_facets", "Facets on/off", show=False,
+                id="trailtui.toggle_facets",
                 tooltip="hide or show the facet panels (the table takes the width)"),
         Binding("d", "remove_facet", "Remove facet", show=False, id="trailtui.remove_facet",
                 tooltip="in a facet: remove that facet panel"),
@@ -160,6 +163,25 @@ class BrowserScreen(ExploreActions, Screen[None]):
                 tooltip="quit (asks first when marks or bookmarks would be lost)"),
         Binding("escape", "escape", "Cancel", show=False, id="trailtui.escape",
                 tooltip="cancel the running load or export; clear the marks"),
+        Binding("A", "actors", "Actors", id="trailtui.actors",
+                tooltip="actors (from a row: its actor; from a facet value: the actors behind "
+                        "it)"),
+        Binding("K", "sessions", "Sessions", show=False, id="trailtui.sessions",
+                tooltip="sessions: temporary credentials, their chains and issuing events"),
+        Binding("N", "new_values", "New/rare", show=False, id="trailtui.new_values",
+                tooltip="new values (first seen in the last day, hour, week) and rare ones"),
+        Binding("P", "params", "Parameters", show=False, id="trailtui.params",
+                tooltip="requestParameters keys per API under the filter, then their values"),
+        Binding("W", "coverage", "Coverage", show=False, id="trailtui.coverage",
+                tooltip="what the loaded data covers (span per file, gaps, download cap...)"),
+        Binding("left_square_bracket", "timeline_move(-1)", "Timeline left", show=False,
+                id="trailtui.timeline.left", tooltip="timeline: previous bucket"),
+        Binding("right_square_bracket", "timeline_move(1)", "Timeline right", show=False,
+                id="trailtui.timeline.right", tooltip="timeline: next bucket"),
+        Binding("z", "timeline_zoom", "Zoom into bucket", show=False, id="trailtui.timeline.zoom",
+                tooltip="zoom into the timeline's bucket (a time chip)"),
+        Binding("Z", "timeline_out", "Zoom out", show=False, id="trailtui.timeline.out",
+                tooltip="zoom back out (remove the last zoom's time chip)"),
     ]
 
     def __init__(
@@ -209,6 +231,8 @@ class BrowserScreen(ExploreActions, Screen[None]):
                 for key in self.facet_paths:
                     yield self._facet_panel(key)
             with Vertical(id="right"):
+                yield Static(id="coverage")
+                yield Timeline(id="timeline")
                 yield VirtualTable(id="events", empty_message="loading…")
                 yield SqlConsole(id="console")
         yield Input(placeholder="search the whole event text (enter adds a filter, escape "
@@ -309,6 +333,8 @@ class BrowserScreen(ExploreActions, Screen[None]):
         problem = self.data.after_load(compact=report.events_added > 0)
         if problem:
             self.post_message(WorkFailed("cache", problem))
+        if report.events_added:
+            after_load(self.data, self.post_message)  # actors/sessions/first_seen, coverage
 
     @on(LoadProgressed)
     def _on_progress(self, message: LoadProgressed) -> None:
@@ -330,10 +356,14 @@ class BrowserScreen(ExploreActions, Screen[None]):
         for line in report.errors[:8]:
             self.notify(safe_text(line), title="Not loaded", severity="error", markup=False,
                         timeout=12)
+        if len(report.errors) > 8:  # every one is in the message log (m)
+            self.notify(f"… and {len(report.errors) - 8:,} more errors · m lists them all",
+                        title="Not loaded", severity="error", markup=False, timeout=12)
         if report.warnings:
             shown = report.warnings[:5]
             more = len(report.warnings) - len(shown)
-            text = "\n".join(safe_text(w) for w in shown) + (f"\n… and {more} more" if more else "")
+            text = "\n".join(safe_text(w) for w in shown) + (
+                f"\n… and {more} more · m lists them all" if more else "\nm shows them again")
             self.notify(text, title="Note", severity="warning", markup=False, timeout=10)
         if report.cancelled:
             self.notify("loading cancelled; the events loaded so far stay", markup=False)
@@ -406,7 +436,7 @@ class BrowserScreen(ExploreActions, Screen[None]):
                                         built.widths, built.position, built.paths))
 
         try:
-            _built, counts = self.data.build_view(
+            built, counts = self.data.build_view(
                 filters, sort, desc, generation, job,
                 facet_keys=PANEL_FACETS if with_facets else (), on_view=ready, keep=keep,
                 fields=list(self.column_paths))
@@ -417,6 +447,8 @@ class BrowserScreen(ExploreActions, Screen[None]):
             return
         if counts is not None:
             self.post_message(FacetsReady(generation, counts))
+        view_histogram(self.data, built.view.table, self.query_one(Timeline).size.width,
+                       generation, self.post_message)
 
     @work(thread=True, group="facets", exclusive=True, exit_on_error=False)
     def _count_facets(self, job: Job, generation: int, filters: FilterState,
@@ -529,6 +561,7 @@ class BrowserScreen(ExploreActions, Screen[None]):
             cancelling=job is not None and job.is_cancelled,
             exporting=self.exporter.running,
             marked=len(self.evidence.marks),
+            duplicates=self.store.duplicates,
         )
 
     @on(VirtualTable.MarksChanged)

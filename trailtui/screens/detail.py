@@ -37,8 +37,9 @@ PIVOT_KEYS: Final[dict[str, str]] = {
     "actor": "same actor",
     "access_key": "same access key",
     "source_ip": "same source IP",
-    "session": "same session",
-    "around": "15 minutes around",
+    "session": "same session (this credential)",
+    "role": "same role (every session)",
+    "around": "±15 minutes around",
 }
 """The keys of `filters.pivot_chips` this screen offers (the action parameter of each key)."""
 
@@ -62,7 +63,7 @@ class DetailScreen(ModalScreen[Chip | None]):
     """The whole original record of one event; dismisses with a pivot `Chip` or None."""
 
     PIVOT_GROUP: ClassVar[Binding.Group] = Binding.Group(
-        "same actor·key·IP·session / ±15 min", compact=False
+        "same actor·key·IP·session·role / ±15 min", compact=False
     )
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -91,15 +92,17 @@ class DetailScreen(ModalScreen[Chip | None]):
             "s",
             "pivot('session')",
             "Same session",
-            tooltip="filter: same session",
+            tooltip="filter: same session (this credential, its access key)",
             group=PIVOT_GROUP,
             id="trailtui.detail.session",
         ),
+        Binding("r", "pivot('role')", "Same role", group=PIVOT_GROUP, id="trailtui.detail.role",
+                tooltip="filter: same role (every session of it)"),
         Binding(
             "t",
             "pivot('around')",
-            "15 minutes around",
-            tooltip="filter: 15 minutes around this event",
+            "±15 minutes around",
+            tooltip="filter: ±15 minutes around this event",
             group=PIVOT_GROUP,
             id="trailtui.detail.time",
         ),

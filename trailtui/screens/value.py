@@ -18,7 +18,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from trailtui.clipboard import copy_text
-from trailtui.jsontext import JsonLine, JsonObject, clipboard_text, json_lines, parse_json
+from trailtui.jsontext import (
+    SHOW_MORE_FACTOR,
+    VALUE_CAP,
+    JsonLine,
+    JsonObject,
+    clipboard_text,
+    json_lines,
+    parse_json,
+)
 from trailtui.sanitize import safe_multiline, safe_text
 from trailtui.widgets.json_view import JsonView
 
@@ -48,6 +56,8 @@ class ValueScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="trailtui.value.close", tooltip="close"),
         Binding("y", "copy", "Copy", id="trailtui.value.copy", tooltip="copy the whole value"),
+        Binding("plus", "show_more", "Show more", id="trailtui.value.more",
+                tooltip="show more of a long value"),
     ]
 
     DEFAULT_CSS = """
@@ -80,6 +90,7 @@ class ValueScreen(ModalScreen[None]):
         super().__init__(name=name, id=id, classes=classes)
         self.title_text = title
         self.value = value
+        self._text_cap = VALUE_CAP
         self._json = _as_json(value)
         self._lines: list[JsonLine] | None = (
             json_lines(self._json) if self._json is not None else None
@@ -105,7 +116,23 @@ class ValueScreen(ModalScreen[None]):
             text = str(self.value)
         if text == "":
             return Content.styled("(empty text)", "dim italic")
+        if len(text) > self._text_cap:  # a 1 MB value: its start at once, more on `+`
+            return Content.assemble(
+                safe_multiline(text[: self._text_cap]),
+                (f" … {len(text):,} characters in all · + shows more", "italic $text-warning"))
         return Content(safe_multiline(text))
+
+    def action_show_more(self) -> None:
+        self._text_cap *= SHOW_MORE_FACTOR
+        self.query_one("#value-static", Static).update(self._text_content())
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_more":
+            value = self.value
+            return self._lines is None and isinstance(value, str | bytes) and (
+                len(value) > self._text_cap)
+        return True
 
     def on_mount(self) -> None:
         if self._lines is not None:

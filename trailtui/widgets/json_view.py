@@ -28,7 +28,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from trailtui.jsontext import INDENT, JsonLine, make_line
+from trailtui.jsontext import INDENT, JsonLine, make_line, show_more
 
 MAX_MATCHES: Final = 10_000
 """Search stops counting here: enough to navigate, bounded on a pathological event."""
@@ -56,6 +56,8 @@ class JsonView(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False, tooltip="page down"),
         Binding("home,g", "first_line", "First line", show=False, tooltip="first line"),
         Binding("end,G", "last_line", "Last line", show=False, tooltip="last line"),
+        Binding("plus", "show_more", "Show more", id="trailtui.json.more",
+                tooltip="show more of a long value (past 10,000 characters its start shows)"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -69,6 +71,7 @@ class JsonView(ScrollView, can_focus=True):
         "json-view--match",
         "json-view--match-current",
         "json-view--wrap",
+        "json-view--more",
     }
 
     DEFAULT_CSS = """
@@ -84,6 +87,7 @@ class JsonView(ScrollView, can_focus=True):
         & > .json-view--punct { color: $text-muted; }
         & > .json-view--plain { color: $foreground; }
         & > .json-view--wrap { color: $text-muted; }
+        & > .json-view--more { color: $text-warning; text-style: italic; }
         & > .json-view--cursor { background: $surface-lighten-2; }
         & > .json-view--match { background: $warning 40%; }
         & > .json-view--match-current { background: $warning; color: $background; }
@@ -218,6 +222,7 @@ class JsonView(ScrollView, can_focus=True):
         self._strips.discard(new)
         self._scroll_line_into_view(new)
         self.refresh()
+        self.refresh_bindings()  # "+ Show more" only on a cut line
         self.post_message(self.CursorMoved(self, new))
 
     def watch_wrap(self) -> None:
@@ -228,6 +233,25 @@ class JsonView(ScrollView, can_focus=True):
             self._ensure_layout()
             self.refresh()
             self.call_after_refresh(self._scroll_line_into_view, self.cursor_line)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_more":  # in the footer only on a line that is cut
+            return any(k == "more" for _t, k in self.current.tokens)
+        return True
+
+    def action_show_more(self) -> None:
+        """Show more of the cursor line's long value (the rest stays lazy)."""
+        index = self.cursor_line
+        longer = show_more(self._lines[index])
+        if longer is None:
+            return
+        self._lines[index] = longer
+        plain = longer.plain
+        self._cells[index] = len(plain) if plain.isascii() else cell_len(plain)
+        self._layout_key = None
+        self._strips.clear()
+        self.refresh_bindings()
+        self.refresh()
 
     def action_cursor_up(self) -> None:
         """Up a line; inside a value taller than the view, scroll through it first."""

@@ -28,6 +28,7 @@ class Status:
     cancelling: bool = False  # escape was pressed; the load is winding down
     exporting: bool = False
     marked: int = 0
+    duplicates: int = 0  # records merged as exact copies (overlapping downloads)
 
 
 class StatusLine(Static):
@@ -61,6 +62,9 @@ def render_status(s: Status) -> Content:
             parts.append(Content.styled("loading…", "italic"))
     if s.exporting:
         parts.append(Content.styled("exporting… (escape cancels)", "italic"))
+    if s.duplicates:
+        parts.append(Content(f"{s.duplicates:,} duplicate{'s' if s.duplicates != 1 else ''} "
+                             "merged"))
     if s.marked:
         parts.append(Content.styled(f"{s.marked:,} marked", "bold"))
     return Content(" · ").join(parts) if parts else Content("no events")

@@ -1,0 +1,480 @@
+"""Who did what, and when: the `actors`, `sessions` and `first_seen` views, new and rare values,
+and requestParameters keys per API.
+
+The answers are SQL views over `events` (DESIGN.md, "Answers as SQL views"), so the screens,
+the SQL console and headless `--sql "SELECT * FROM actors"` read the same truth. They are plain
+views, computed when asked: always in step with what is loaded (a second download appended
+later included) and cheap enough at 1M events (bench/bench_views.py).
+
+Nothing here imports Textual. Every value a caller passes reaches DuckDB as a bound parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import duckdb
+
+from trailtui.data.filters import Chip, FilterState
+
+# Error codes that mean "you may not": IAM's AccessDenied family and EC2's UnauthorizedOperation.
+DENIED_SQL: Final[str] = (
+    "(errorCode ILIKE '%AccessDenied%' OR errorCode ILIKE '%UnauthorizedOperation%' "
+    "OR errorCode ILIKE '%NotAuthorized%')"
+)
+
+# Calls whose responseElements.credentials.accessKeyId is a temporary credential they issued.
+ISSUING_APIS: Final[tuple[str, ...]] = (
+    "AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "AssumeRoot",
+    "GetFederationToken", "GetSessionToken", "GetRoleCredentials",
+)  # fmt: skip
+
+_ISSUING_LIST = ", ".join(f"'{name}'" for name in ISSUING_APIS)  # our constants, not user data
+
+def actors_select(where: str = "TRUE") -> str:
+    """The `actors` query over the events matching `where` (a filter's WHERE fragment, which
+    appears twice: bind its parameters twice).
+
+    The ARN lists are aggregated on their own and joined: inside the one aggregate with the
+    distinct counts they tripled its time (bench/bench_views.py).
+    """
+    return f"""WITH a AS (
+  SELECT
+    actor, identity_type, account_id,
+    min(eventTime) AS first_seen,
+    max(eventTime) AS last_seen,
+    count(*) AS events,
+    count(errorCode) AS failed,
+    count(*) FILTER (WHERE {DENIED_SQL}) AS access_denied,
+    count(DISTINCT eventName) AS apis,
+    count(DISTINCT sourceIPAddress) AS source_ips,
+    count(DISTINCT userAgent) AS user_agents,
+    count(DISTINCT awsRegion) AS regions,
+    count(DISTINCT access_key) AS access_keys,
+    count(*) FILTER (WHERE eventName = 'ConsoleLogin') AS console_logins,
+    count(*) FILTER (WHERE eventName = 'ConsoleLogin'
+                     AND json_extract_string(additionalEventData, '$.MFAUsed') = 'Yes')
+      AS console_logins_mfa
+  FROM events
+  WHERE {where}
+  GROUP BY actor, identity_type, account_id
+), r AS (
+  -- The role (not each role session) for assumed roles, the identity's ARN otherwise.
+  SELECT actor, identity_type, account_id, list(arn ORDER BY arn) AS arns
+  FROM (SELECT DISTINCT actor, identity_type, account_id,
+               coalesce("userIdentity".sessionContext.sessionIssuer.arn,
+                        "userIdentity".arn) AS arn
+        FROM events WHERE {where})
+  WHERE arn IS NOT NULL
+  GROUP BY actor, identity_type, account_id
+)
+SELECT a.actor, a.identity_type, a.account_id, coalesce(r.arns, []) AS arns,
+  a.* EXCLUDE (actor, identity_type, account_id)
+FROM a LEFT JOIN r
+  ON a.actor IS NOT DISTINCT FROM r.actor AND a.identity_type IS NOT DISTINCT FROM
+     r.identity_type AND a.account_id IS NOT DISTINCT FROM r.account_id"""
+
+
+ACTORS_SQL: Final[str] = "CREATE OR REPLACE VIEW actors_live AS\n" + actors_select()
+
+# The parts of an issuing call's request and response that sessions need: each JSON object is
+# parsed once (one json_extract_string per path would parse it once per path).
+_RESPONSE_SPEC: Final[str] = (
+    '{"credentials":{"accessKeyId":"VARCHAR"},"assumedRoleUser":{"arn":"VARCHAR"},'
+    '"federatedUser":{"arn":"VARCHAR"},"sourceIdentity":"VARCHAR"}'
+)
+_REQUEST_SPEC: Final[str] = '{"roleArn":"VARCHAR","roleSessionName":"VARCHAR","name":"VARCHAR"}'
+
+# One row per credential issued by an AssumeRole*/Get*Token/SSO call (the first such event
+# when a download holds it twice).
+CREDENTIAL_GRANTS_SQL: Final[str] = f"""CREATE OR REPLACE VIEW credential_grants_live AS
+SELECT
+  resp.credentials.accessKeyId AS issued_key,
+  assume_event_id, assume_api, created, assumed_by, assumed_by_type, assumed_by_key,
+  source_ip, assumed_in_account,
+  req.roleArn AS role_arn,
+  coalesce(req.roleSessionName, req.name) AS requested_name,
+  resp.assumedRoleUser.arn AS assumed_arn,
+  resp.federatedUser.arn AS federated_arn,
+  resp.sourceIdentity AS granted_source_identity
+FROM (
+  SELECT
+    json_transform(responseElements, '{_RESPONSE_SPEC}') AS resp,
+    json_transform(requestParameters, '{_REQUEST_SPEC}') AS req,
+    eventID AS assume_event_id,
+    eventName AS assume_api,
+    eventTime AS created,
+    actor AS assumed_by,
+    identity_type AS assumed_by_type,
+    access_key AS assumed_by_key,
+    sourceIPAddress AS source_ip,
+    account_id AS assumed_in_account
+  FROM events
+  WHERE eventName IN ({_ISSUING_LIST}) AND errorCode IS NULL
+) g
+WHERE coalesce(resp.credentials.accessKeyId, '') <> ''
+QUALIFY row_number() OVER (PARTITION BY issued_key ORDER BY created, assume_event_id) = 1"""
+
+# One row per temporary credential (ASIA... key) used or issued in the data: who it is, who
+# obtained it (by the issuing event), from where, when, what it did, and the chain of roles
+# that led to it (`alice -> RoleA@111111111111 -> RoleB@222222222222`).
+SESSIONS_SQL: Final[str] = """CREATE OR REPLACE VIEW sessions_live AS
+WITH RECURSIVE used AS (
+  SELECT
+    access_key,
+    min(identity_type) AS identity_type,
+    -- The role's own account (a cross-account call is recorded in the callee's account too).
+    min(coalesce("userIdentity".sessionContext.sessionIssuer.accountId,
+                 "userIdentity".accountId, account_id)) AS account_id,
+    min("userIdentity".sessionContext.sessionIssuer.userName) AS issuer_name,
+    min("userIdentity".sessionContext.sessionIssuer.arn) AS issuer,
+    min("userIdentity".arn) AS session_arn,
+    min("userIdentity".sessionContext.sourceIdentity) AS used_source_identity,
+    bool_or("userIdentity".sessionContext.attributes.mfaAuthenticated = 'true') AS mfa,
+    min(eventTime) AS first_used,
+    max(eventTime) AS last_used,
+    count(*) AS events,
+    count(errorCode) AS failed,
+    count(DISTINCT eventName) AS apis,
+    min(actor) AS used_actor
+  FROM events
+  WHERE access_key LIKE 'ASIA%'
+  GROUP BY access_key
+), s AS (
+  SELECT
+    coalesce(u.access_key, g.issued_key) AS access_key,
+    coalesce(u.issuer_name, regexp_extract(g.role_arn, '[^/]+$'),
+             CASE WHEN g.assume_api IN ('GetSessionToken', 'GetFederationToken')
+                  THEN g.assumed_by END, u.used_actor) AS role,
+    coalesce(CASE WHEN u.identity_type IN ('AssumedRole', 'FederatedUser')
+                  THEN regexp_extract(u.session_arn, '[^/]+$') END, g.requested_name,
+             regexp_extract(coalesce(g.assumed_arn, g.federated_arn), '[^/]+$'))
+      AS session_name,
+    coalesce(u.issuer, g.role_arn) AS issuer,
+    coalesce(u.used_source_identity, g.granted_source_identity) AS source_identity,
+    coalesce(u.identity_type, CASE g.assume_api WHEN 'GetFederationToken' THEN 'FederatedUser'
+                                   WHEN 'GetSessionToken' THEN g.assumed_by_type
+                                   ELSE 'AssumedRole' END) AS identity_type,
+    coalesce(u.account_id, regexp_extract(g.role_arn, '^arn:[^:]*:iam::(\\d+):', 1),
+             g.assumed_in_account) AS account_id,
+    g.assumed_by, g.assumed_by_type, g.assumed_by_key, g.assume_event_id, g.assume_api,
+    g.source_ip,
+    coalesce(g.created, u.first_used) AS created,
+    u.first_used, u.last_used,
+    coalesce(u.events, 0) AS events,
+    coalesce(u.failed, 0) AS failed,
+    coalesce(u.apis, 0) AS apis,
+    u.mfa,
+    u.session_arn
+  FROM used u FULL OUTER JOIN credential_grants g ON g.issued_key = u.access_key
+  WHERE coalesce(u.access_key, g.issued_key) LIKE 'ASIA%'
+), n AS (
+  -- How each credential shows in a chain: its role (or federated user) and account.
+  SELECT *,
+    coalesce(CASE WHEN identity_type = 'FederatedUser' OR assume_api = 'GetFederationToken'
+                  THEN 'federated-user/' || session_name END, role, '?')
+      || coalesce('@' || account_id, '') AS node
+  FROM s
+), parent AS (
+  -- Credentials obtained by another credential in the data (a role chaining into the next).
+  SELECT c.access_key, p.access_key AS parent_key, p.node AS parent_node
+  FROM n c JOIN n p ON p.access_key = c.assumed_by_key AND p.access_key <> c.access_key
+), walk AS (
+  SELECT access_key, parent_key AS top_key, 1 AS depth, parent_node AS path FROM parent
+  UNION ALL
+  SELECT w.access_key, p.parent_key, w.depth + 1, p.parent_node || ' -> ' || w.path
+  FROM walk w JOIN parent p ON p.access_key = w.top_key
+  WHERE w.depth < 8
+), deepest AS (
+  SELECT * FROM walk
+  QUALIFY row_number() OVER (PARTITION BY access_key ORDER BY depth DESC) = 1
+)
+SELECT n.* EXCLUDE (node),
+  coalesce(t.assumed_by, n.assumed_by, '?') || ' -> ' || coalesce(d.path || ' -> ', '')
+    || n.node AS chain,
+  coalesce(d.depth, 0) AS chain_depth,
+  coalesce(t.assumed_by, n.assumed_by) AS origin
+FROM n
+LEFT JOIN deepest d ON d.access_key = n.access_key
+LEFT JOIN n t ON t.access_key = d.top_key"""
+
+# Each field of FIRST_SEEN_FIELDS as one GROUPING SET: one scan of `events` for all of them.
+FIRST_SEEN_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "actor": ("actor",),
+    "source_ip": ("sourceIPAddress",),
+    "user_agent": ("userAgent",),
+    "api": ("eventName",),
+    "region": ("awsRegion",),
+    "access_key": ("access_key",),
+    "actor_api": ("actor", "eventName"),
+}
+"""`first_seen.field` -> the `filters.COLUMNS` keys its `parts` filter on, in order."""
+
+_GROUP_COLUMNS: Final[tuple[str, ...]] = (
+    "actor", "sourceIPAddress", "userAgent", "eventName", "awsRegion", "access_key",
+)  # fmt: skip
+
+
+def _first_seen_sql() -> str:
+    sets = ", ".join("(" + ", ".join(f'"{c}"' for c in cols) + ")"
+                     for cols in FIRST_SEEN_FIELDS.values())
+    grouping = ", ".join(f'"{c}"' for c in _GROUP_COLUMNS)
+    # grouping(...) has one bit per column, most significant first; a set's columns are 0.
+    cases = []
+    for name, cols in FIRST_SEEN_FIELDS.items():
+        bits = sum(1 << (len(_GROUP_COLUMNS) - 1 - i)
+                   for i, c in enumerate(_GROUP_COLUMNS) if c not in cols)
+        parts = "[" + ", ".join(f'"{c}"' for c in cols) + "]"
+        cases.append((name, bits, parts))
+    field_case = " ".join(f"WHEN {bits} THEN '{name}'" for name, bits, _p in cases)
+    parts_case = " ".join(f"WHEN {bits} THEN {p}" for _n, bits, p in cases)
+    return f"""CREATE OR REPLACE VIEW first_seen_live AS
+SELECT field, array_to_string(parts, ' · ') AS value, first_seen, last_seen, events, parts
+FROM (
+  SELECT
+    CASE grouping({grouping}) {field_case} END AS field,
+    CASE grouping({grouping}) {parts_case} END AS parts,
+    min(eventTime) AS first_seen,
+    max(eventTime) AS last_seen,
+    count(*) AS events
+  FROM events
+  GROUP BY GROUPING SETS ({sets})
+)
+WHERE list_count(parts) = len(parts)"""  # a NULL value (no IP, no key) is not a value seen
+
+
+FIRST_SEEN_SQL: Final[str] = _first_seen_sql()
+
+VIEWS_SQL: Final[tuple[str, ...]] = (
+    ACTORS_SQL, CREDENTIAL_GRANTS_SQL, SESSIONS_SQL, FIRST_SEEN_SQL,
+)  # fmt: skip
+VIEW_NAMES: Final[tuple[str, ...]] = ("actors", "credential_grants", "sessions", "first_seen")
+"""In dependency order: `sessions` reads `credential_grants`."""
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Create (or replace) the investigation views, computed from `events` when read.
+
+    Each name is a view over `<name>_live` (the query itself) until `materialise` points it
+    at a table. `EventStore` calls this when it is created and when a load starts, so what
+    the views answer is never older than the events.
+    """
+    for stmt, name in zip(VIEWS_SQL, VIEW_NAMES, strict=True):
+        con.execute(stmt).fetchall()
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_live").fetchall()
+
+
+def materialise(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Compute each view once into a table and point the view at it; seconds per view.
+
+    At a million events `sessions` and `first_seen` hold most of a million rows and take
+    seconds to compute (bench/bench_views.py); the app runs this in a worker after a load so
+    that the screens, the console and scripts then read them in milliseconds. If events were
+    added meanwhile, the views go back to live queries.
+    """
+    import time
+
+    seconds: dict[str, float] = {}
+    try:
+        before = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        for name in VIEW_NAMES:
+            t0 = time.perf_counter()
+            con.execute(f"CREATE OR REPLACE TABLE _inv_{name} AS "
+                        f"SELECT * FROM {name}_live").fetchall()
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS "
+                        f"SELECT * FROM _inv_{name}").fetchall()
+            seconds[name] = time.perf_counter() - t0
+        if con.execute("SELECT count(*) FROM events").fetchall()[0][0] != before:
+            create_views(con)
+    except duckdb.Error:  # interrupted, or a load started: the live views are always right
+        create_views(con)
+    return seconds
+
+
+# -- reading them ----------------------------------------------------------------------------
+
+
+def _rows(cur: duckdb.DuckDBPyConnection, sql: str,
+          params: Sequence[object] | None = None) -> list[dict[str, Any]]:
+    res = cur.execute(sql, params)
+    names = [d[0] for d in res.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in res.fetchall()]
+
+
+ACTOR_SORTS: Final[dict[str, str]] = {
+    "events": "events DESC", "last_seen": "last_seen DESC NULLS LAST",
+    "first_seen": "first_seen DESC NULLS LAST", "failed": "failed DESC",
+    "access_denied": "access_denied DESC", "apis": "apis DESC", "source_ips": "source_ips DESC",
+    "actor": "actor",
+}  # fmt: skip
+"""Sort keys the actors list offers -> ORDER BY text (a fixed list: never user text)."""
+
+
+def actors(cur: duckdb.DuckDBPyConnection, filters: FilterState | None = None,
+           sort: str = "events") -> list[dict[str, Any]]:
+    """The `actors` rows for the events under `filters` (all events without), sorted."""
+    order = ACTOR_SORTS.get(sort, ACTOR_SORTS["events"])
+    if not filters:
+        return _rows(cur, f"SELECT * FROM actors ORDER BY {order}, actor, account_id")
+    where, params = filters.where()
+    return _rows(cur, f"SELECT * FROM ({actors_select(where)}) ORDER BY {order}, actor, account_id",
+                 [*params, *params])
+
+
+def actor_chips(row: Mapping[str, object]) -> list[Chip]:
+    """The chips that filter the table to one `actors` row (actor, and its account/type)."""
+    chips = [Chip.include("actor", _text(row.get("actor")))]
+    for key in ("identity_type", "account_id"):
+        value = row.get(key)
+        chips.append(Chip.include(key, value if isinstance(value, str) else None))
+    return chips
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class ActorDetail:
+    """What one actor did: top APIs with counts and failures, and events per day."""
+
+    top_apis: list[tuple[str, int, int]]  # (eventName, events, failed)
+    per_day: list[tuple[datetime, int, int]]  # (day, events, failed), oldest first, no gaps
+
+
+def actor_detail(cur: duckdb.DuckDBPyConnection, row: Mapping[str, object],
+                 filters: FilterState | None = None, top: int = 10) -> ActorDetail:
+    """Top APIs and a per-day activity strip for the actor of an `actors` row."""
+    state = filters or FilterState()
+    for chip in actor_chips(row):
+        state = state.add(chip)
+    where, params = state.where()
+    apis = cur.execute(
+        f"SELECT coalesce(eventName, '(none)'), count(*), count(errorCode) FROM events "
+        f"WHERE {where} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?", [*params, int(top)]).fetchall()
+    days = cur.execute(
+        f"""WITH d AS (
+              SELECT date_trunc('day', eventTime) AS day, count(*) AS n, count(errorCode) AS f
+              FROM events WHERE {where} AND eventTime IS NOT NULL GROUP BY 1),
+            r AS (SELECT unnest(generate_series(min(day), max(day), INTERVAL 1 DAY)) AS day
+                  FROM d)
+            SELECT r.day, coalesce(d.n, 0), coalesce(d.f, 0) FROM r LEFT JOIN d USING (day)
+            ORDER BY r.day""", params).fetchall()
+    return ActorDetail([(str(a), int(n), int(f)) for a, n, f in apis],
+                       [(d, int(n), int(f)) for d, n, f in days])
+
+
+def sessions(cur: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[dict[str, Any]]:
+    """`sessions` rows, most recently used first (the first `limit` of them)."""
+    sql = "SELECT * FROM sessions ORDER BY coalesce(last_used, created) DESC, access_key"
+    if limit is None:
+        return _rows(cur, sql)
+    return _rows(cur, sql + " LIMIT ?", [int(limit)])
+
+
+def session_counts(cur: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+    """(credentials, with their issuing event, chained from another session)."""
+    row = cur.execute("SELECT count(*), count(assume_event_id), count(*) FILTER "
+                      "(WHERE chain_depth > 0) FROM sessions").fetchone()
+    return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+
+
+# -- new and rare ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewValue:
+    """One value first seen in the window, or rare over everything loaded."""
+
+    field: str
+    value: str
+    parts: tuple[str, ...]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    events: int
+    new: bool
+    rare: bool
+
+    def chips(self) -> list[Chip]:
+        """The chips that filter the table to this value (two for an actor+API pair)."""
+        return [Chip.include(col, part)
+                for col, part in zip(FIRST_SEEN_FIELDS[self.field], self.parts, strict=True)]
+
+
+def new_and_rare(
+    cur: duckdb.DuckDBPyConnection,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    window: timedelta = timedelta(days=1),
+    rare_max: int = 1,
+    fields: Sequence[str] | None = None,
+    limit: int = 2000,
+) -> list[NewValue]:
+    """Values first seen in [start, end) and values seen at most `rare_max` times.
+
+    Default window: the last `window` (one day) before the newest event, against everything
+    before it. New values come first (newest first), then rare ones (fewest events first), at
+    most `limit` (a million events can hold a hundred thousand one-off access keys).
+    """
+    chosen = [f for f in (fields or FIRST_SEEN_FIELDS) if f in FIRST_SEEN_FIELDS]
+    if start is None:
+        newest = cur.execute("SELECT max(eventTime) FROM events").fetchone()
+        if newest is None or newest[0] is None:
+            return []
+        start = newest[0] - window
+    rows = cur.execute(
+        """SELECT field, value, parts, first_seen, last_seen, events,
+                  first_seen >= ? AND (? IS NULL OR first_seen < ?) AS new,
+                  events <= ? AS rare
+           FROM first_seen
+           WHERE field IN (SELECT unnest(?::VARCHAR[]))
+             AND ((first_seen >= ? AND (? IS NULL OR first_seen < ?)) OR events <= ?)
+           ORDER BY new DESC, CASE WHEN new THEN epoch(first_seen) ELSE -events END DESC,
+                    field, value
+           LIMIT ?""",
+        [start, end, end, int(rare_max), chosen, start, end, end, int(rare_max), int(limit)],
+    ).fetchall()
+    return [NewValue(str(f), str(v), tuple(p), fs, ls, int(n), bool(nw), bool(r))
+            for f, v, p, fs, ls, n, nw, r in rows]
+
+
+# -- requestParameters -----------------------------------------------------------------------
+
+
+def request_parameter_keys(cur: duckdb.DuckDBPyConnection,
+                           filters: FilterState | None = None) -> list[tuple[str, str, int]]:
+    """(eventName, key, events having it) for the events under `filters`; most used first."""
+    where, params = (filters or FilterState()).where()
+    rows = cur.execute(
+        f"""SELECT eventName, key, count(*) AS n FROM (
+              SELECT eventName, unnest(json_keys(requestParameters)) AS key FROM events
+              WHERE ({where}) AND json_type(requestParameters) = 'OBJECT')
+            GROUP BY ALL ORDER BY eventName, n DESC, key""", params).fetchall()
+    return [(str(e), str(k), int(n)) for e, k, n in rows]
+
+
+def request_parameter_values(cur: duckdb.DuckDBPyConnection, key: str,
+                             filters: FilterState | None = None,
+                             limit: int = 1000) -> list[tuple[str | None, int]]:
+    """A facet on `requestParameters.<key>`: each value (JSON text for objects) and its count
+    under `filters`, most first. Filter on one with `Chip.include(param_column(key), value)`."""
+    from trailtui.data.filters import param_column  # one definition of the expression
+
+    col = param_column(key)
+    expr, col_params = _param_expr(col)
+    where, params = (filters or FilterState()).where()
+    rows = cur.execute(
+        f"SELECT {expr} AS v, count(*) FROM events WHERE ({where}) "
+        f"AND json_type(requestParameters) = 'OBJECT' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+        [*col_params, *params, int(limit)]).fetchall()
+    return [(v, int(n)) for v, n in rows]
+
+
+def _param_expr(column: str) -> tuple[str, list[object]]:
+    from trailtui.data.filters import column_sql
+
+    return column_sql(column)
