@@ -19,6 +19,7 @@ from textual.notifications import SeverityLevel
 from trailtui.commands import ConsoleCommands
 from trailtui.data.service import DataService
 from trailtui.data.store import EventStore
+from trailtui.data.timerange import TimeRange
 from trailtui.data.tz import TimeZone
 from trailtui.screens.browser import BrowserScreen
 from trailtui.screens.findings import FindingsOptions
@@ -49,13 +50,14 @@ class TrailApp(App[int]):
         local_time: bool = False,
         store: EventStore | None = None,
         findings: FindingsOptions | None = None,
+        time_range: TimeRange | None = None,
         time_zone: TimeZone | None = None,
         resume: bool = False,
     ) -> None:
         super().__init__()
         self.findings_options = findings or FindingsOptions()
         self.paths = list(paths)
-        self.store = store or EventStore(cache=cache)
+        self.store = store or EventStore(cache=cache, time_range=time_range)
         self.data = DataService(self.store)  # the one way screens reach the events
         self.local_time = local_time
         self.time_zone = time_zone

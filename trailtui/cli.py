@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
+from trailtui.data import timerange
+
 FORMATS = ("table", "csv", "json", "jsonl")
 
 # C1 controls and bidi/format characters that json.dumps(ensure_ascii=False) leaves raw; a
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     from trailtui import remote_cli  # Athena/Trino options (no boto3 or Textual imported)
     from trailtui.findings_cli import add_arguments
 
+    timerange.add_arguments(p)  # --since/--from/--until/--to: for files and for Athena/Trino
     remote_cli.add_arguments(p)
     add_arguments(p)
     return p
@@ -95,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from trailtui.fetch.cli import main as fetch_main
 
         return fetch_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.version:
         from trailtui import __version__
 
@@ -110,22 +114,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if remote_cli_wanted(args):
         from trailtui import remote_cli
 
-        return remote_cli.main(args)
+        return remote_cli.main(args)  # reads the same --since/--from/--to its own way
+    try:
+        time_range = timerange.from_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     paths: list[str] = list(args.paths)
     if args.demo:
         paths.append(str(demo_path()))
     if args.coverage:
         from trailtui.data.coverage import headless_coverage
 
-        return headless_coverage(paths, args.format, cache=not args.no_cache)
+        return headless_coverage(paths, args.format, cache=not args.no_cache,
+                                 time_range=time_range)
     if args.sql is not None:
-        return headless(paths, args.sql, args.format, cache=not args.no_cache)
+        return headless(paths, args.sql, args.format, cache=not args.no_cache,
+                        time_range=time_range)
     if args.findings:
         from trailtui.findings_cli import headless_findings
 
         return headless_findings(paths, args.format, rules=args.rules,
                                  pack=not args.no_rule_pack, exclusions=args.exclusions,
-                                 cache=not args.no_cache)
+                                 cache=not args.no_cache, time_range=time_range)
     if args.report is not None or args.bookmarks is not None:
         from trailtui.data.report import headless_report
 
@@ -146,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time,
                    findings=FindingsOptions(tuple(args.rules), not args.no_rule_pack,
                                             args.exclusions),
-                   time_zone=zone, resume=args.resume)
+                   time_range=time_range, time_zone=zone, resume=args.resume)
     app.run()
     return app.return_code or 0
 
@@ -156,7 +166,8 @@ def remote_cli_wanted(args: argparse.Namespace) -> bool:
 
 
 def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
-             out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+             out: IO[str] | None = None, err: IO[str] | None = None,
+             time_range: timerange.TimeRange | None = None) -> int:
     """Load, run one query, print it whole. 0 ok, 1 query failed, 2 nothing could be loaded."""
     from trailtui.data.service import DataError, DataService, JobCancelled
     from trailtui.data.store import EventStore
@@ -167,7 +178,7 @@ def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
     if not paths:
         print("trailtui: --sql needs at least one PATH to load", file=err)
         return 2
-    store = EventStore(cache=cache)
+    store = EventStore(cache=cache, time_range=time_range)
     data = DataService(store)  # the same door to the data as the app
     try:
         report = data.load(data.job("load"), paths)
@@ -175,6 +186,8 @@ def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
         # (`Could not convert string '...'`): never let those control the terminal.
         for msg in report.messages():
             print(f"trailtui: {safe_text(msg)}", file=err)
+        if time_range is not None:  # what the range left out, so a short answer is explained
+            print(f"trailtui: {data.range_note()}", file=err)
         if data.event_count() == 0:
             print("trailtui: no events could be loaded", file=err)
             return 2

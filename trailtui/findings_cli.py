@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
+from trailtui.data.timerange import TimeRange
+
 FINDING_COLUMNS: tuple[str, ...] = (
     "rule_id", "title", "level", "outcome", "tags", "eventID", "eventName", "eventTime",
     "eventSource", "actor", "sourceIPAddress", "errorCode", "account_id", "awsRegion",
@@ -31,7 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def headless_findings(paths: Sequence[str], fmt: str, *, rules: Sequence[str] = (),
                       pack: bool = True, exclusions: str | None = None, cache: bool = True,
-                      out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+                      out: IO[str] | None = None, err: IO[str] | None = None,
+                      time_range: TimeRange | None = None) -> int:
     """Load, run the rules, print. 0 ok, 1 bad rules/exclusions file, 2 nothing loaded."""
     from trailtui.cli import write_result
     from trailtui.data.findings import (
@@ -62,7 +65,7 @@ def headless_findings(paths: Sequence[str], fmt: str, *, rules: Sequence[str] = 
     if not len(rs):
         print("trailtui: no detection rules to run", file=err)
         return 1
-    store = EventStore(cache=cache)
+    store = EventStore(cache=cache, time_range=time_range)  # --since/--until
     try:
         report = store.load(paths)
         for msg in report.messages():

@@ -47,10 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="s3://... for query results, when the workgroup sets none")  # fmt: skip
     g.add_argument("--region", metavar="R", help="AWS region of the table")
     g.add_argument("--profile", metavar="P", help="AWS profile")
-    g.add_argument("--since", metavar="DURATION",
-                   help=f"range ending now: 30m, 12h, 7d, 2w (default {DEFAULT_SINCE})")
-    g.add_argument("--from", dest="from_", metavar="TIME", help="range start (UTC ISO date/time)")
-    g.add_argument("--to", metavar="TIME", help="range end (a bare date: the end of that day)")
+    # --since/--from/--to are defined once for files and tables: data/timerange.py.
     g.add_argument("--where", action="append", default=[], metavar="COLUMN=VALUE",
                    help="a filter chip, COLUMN=VALUE or COLUMN!=VALUE (repeatable); columns: "
                    + ", ".join(COLUMNS))  # fmt: skip

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trailtui.data import ingest
+
 BLOCK = 1 << 20
 EAGER_VERIFY_BYTES = 64 << 20
 DEFAULT_MAX_BYTES = 4 << 30
@@ -66,7 +68,8 @@ def max_bytes() -> int:
 def key(files: Sequence[Path], fmt: int) -> str:
     """Changes whenever a file is added, removed, resized, touched or replaced."""
     h = hashlib.sha256(f"trailtui-cache-{fmt}".encode())
-    for f in sorted(str(p.resolve()) for p in files):
+    # One realpath per folder: a resolve() per file cost seconds for an S3 tree.
+    for f in sorted(ingest.real_paths(files)):
         st = os.stat(f)
         h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\0{st.st_ctime_ns}\n"
                  .encode())

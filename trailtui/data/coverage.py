@@ -21,6 +21,8 @@ from typing import IO, Any, Final, Protocol
 
 import duckdb
 
+from trailtui.data.timerange import TimeRange
+
 # The CloudTrail console's Event history download holds at most this many events.
 CONSOLE_CAP: Final[int] = 200_000
 # File kinds (ingest's labels) that a console download produces.
@@ -261,7 +263,8 @@ def coverage(cur: duckdb.DuckDBPyConnection, sources: Sequence[SourceLike] = (),
 
 
 def headless_coverage(paths: Sequence[str], fmt: str = "table", *, cache: bool = True,
-                      out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+                      out: IO[str] | None = None, err: IO[str] | None = None,
+                      time_range: TimeRange | None = None) -> int:
     """`trailtui PATH --coverage`: load, print the coverage, exit 0 (2: nothing loaded)."""
     from trailtui.data.store import EventStore
     from trailtui.sanitize import safe_text
@@ -271,7 +274,7 @@ def headless_coverage(paths: Sequence[str], fmt: str = "table", *, cache: bool =
     if not paths:
         print("trailtui: --coverage needs at least one PATH to load", file=err)
         return 2
-    store = EventStore(cache=cache)
+    store = EventStore(cache=cache, time_range=time_range)  # --since/--until
     try:
         report = store.load(paths)
         for msg in report.messages():

@@ -133,14 +133,32 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
             files.extend(hits)
         else:
             problems.append(f"{text}: no such file or folder")
-    seen: set[Path] = set()
+    seen: set[str] = set()
     unique: list[Path] = []
+    real_dirs: dict[Path, str] = {}  # one realpath per folder, not one per file (S3 trees)
     for f in files:
-        key = f.resolve()
+        key = _real_path(f, real_dirs)
         if key not in seen:
             seen.add(key)
             unique.append(f)
     return Expanded(unique, problems)
+
+
+def real_paths(files: Sequence[Path]) -> list[str]:
+    """Each file's real path, one realpath per folder (a resolve per file cost 120 us: seconds
+    for an S3 tree of tens of thousands of objects)."""
+    real_dirs: dict[Path, str] = {}
+    return [_real_path(f, real_dirs) for f in files]
+
+
+def _real_path(f: Path, real_dirs: dict[Path, str]) -> str:
+    """The file's real path (links resolved), resolving each folder once."""
+    if f.is_symlink():
+        return os.path.realpath(f)
+    parent = real_dirs.get(f.parent)
+    if parent is None:
+        parent = real_dirs[f.parent] = os.path.realpath(f.parent)
+    return os.path.join(parent, f.name)
 
 
 def _not_loadable(p: Path) -> str | None:

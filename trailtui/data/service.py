@@ -62,6 +62,7 @@ from trailtui.data.results import (
     drop_result,
     execute,
 )
+from trailtui.data.scan import skipped_text
 from trailtui.data.store import EventStore, LoadProgress, LoadReport
 
 T = TypeVar("T")
@@ -290,6 +291,10 @@ class DataService:
                                    first_screen=first_screen, on_cursor=job._attach)
         finally:
             self._finish(job)
+
+    def range_note(self) -> str:
+        """`--since/--until` and what it left out (objects not opened, events outside), or ""."""
+        return skipped_text(self.store.time_range, *self.store.range_skipped)
 
     def after_load(self, *, compact: bool) -> str | None:
         """Compact the table and write the cache (worker thread); a problem as one line."""

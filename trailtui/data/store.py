@@ -29,9 +29,10 @@ import duckdb
 import msgspec
 
 from trailtui.data import cache as cache_files
-from trailtui.data import dedup, guard, ingest, investigate, schema
+from trailtui.data import dedup, guard, ingest, investigate, scan, schema
 from trailtui.data.message_log import MessageLog
 from trailtui.data.salvage_chunk import ingest_note, salvage_chunk
+from trailtui.data.timerange import TimeRange, prune
 
 CACHE_FORMAT = 4  # bump when the table layout changes: old caches are then ignored
 
@@ -58,6 +59,8 @@ class LoadReport:
     from_cache: bool = False
     cancelled: bool = False
     seconds: float = 0.0
+    pruned_objects: int = 0  # S3 objects never opened: their day folder is outside the range
+    outside_range: int = 0  # events read but outside the time range
 
     @property
     def loaded_anything(self) -> bool:
@@ -106,8 +109,10 @@ class EventStore:
     """Owns the DuckDB connection, the loaded events and where each original record lives."""
 
     def __init__(self, *, cache: bool = True, cache_dir: Path | None = None,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, time_range: TimeRange | None = None) -> None:
         self.use_cache = cache
+        self.time_range = time_range  # `--since/--until`: every load keeps only this range
+        self.range_skipped = [0, 0]  # objects not opened, events outside: over every load
         self.cache_dir = cache_dir or default_cache_dir()
         # No extension is fetched from the network by itself; memory capped (data/guard.py).
         self.con = duckdb.connect(":memory:", config=guard.CONNECT_CONFIG)
@@ -235,17 +240,21 @@ class EventStore:
         report = LoadReport()
         expanded = ingest.expand_paths(paths)
         report.errors.extend(expanded.problems)
-        files = expanded.files
+        kept = prune(expanded.files, self.time_range)
+        files = kept.files
+        report.pruned_objects = kept.skipped
+        self.range_skipped[0] += kept.skipped
         if not files:
             report.seconds = time.perf_counter() - t0
             return report
         cache_dir: Path | None = None
         fresh = self.event_count() == 0 and not self.sources
-        if self.use_cache and fresh:
+        rng = self.time_range
+        if self.use_cache and fresh and not (rng is not None and rng.relative):
             try:
                 cache_files.private_dir(self.cache_dir)
                 cache_files.sweep(self.cache_dir)  # work folders of interrupted loads
-                cache_dir = self.cache_dir / cache_key(files)
+                cache_dir = self.cache_dir / scan.cache_name(cache_key(files), rng)
                 if self._open_cache(cache_dir, report):
                     report.seconds = time.perf_counter() - t0
                     if progress:
@@ -269,7 +278,8 @@ class EventStore:
         except OSError as exc:
             report.warnings.append(f"cache unusable ({exc}); loading without it")
             cache_dir, work_dir = None, self._tmp
-        total_bytes = sum(_size(f) for f in files)
+        sizes = scan.sizes_of(files)
+        total_bytes = sum(sizes)
         loader = _ChunkLoader(self, work_dir, report, cancel)
         cur = self.cursor()
         with contextlib.suppress(duckdb.Error):  # a DuckDB without the setting
@@ -281,19 +291,27 @@ class EventStore:
         if on_cursor is not None:
             on_cursor(cur)
         done_bytes = 0
+        base_events = self.event_count_cur(cur)
+        pacer = scan.Pacer()
 
         def tell(i: int, path: str, phase: str) -> None:
             if progress:
+                # Counted here, not by DuckDB: a count(*) per file of an S3 tree cost more
+                # than reading the file.
                 progress(LoadProgress(path, i, len(files), done_bytes, total_bytes,
-                                      self.event_count_cur(cur), phase))
+                                      base_events + report.events_added, phase))
 
+        # Files are read (gunzipped, split) ahead in parallel threads; loaded in order here.
+        reads = scan.read_ahead(files, sizes)
         try:
-            for i, path in enumerate(files):
+            for i, got in enumerate(reads):
+                path = got.path
                 if cancel is not None and cancel.is_set():
                     raise Cancelled
-                tell(i, str(path), "reading")
+                if len(files) <= scan.FEW_FILES or pacer.progress_due():
+                    tell(i, str(path), "reading")
                 try:
-                    fr = ingest.read_file(path)
+                    fr = got.result()
                 except ingest.NoEvents as exc:
                     report.warnings.append(str(exc))
                 except ingest.InputError as exc:
@@ -327,14 +345,18 @@ class EventStore:
                             if progress and start < total:
                                 progress(LoadProgress(
                                     str(path), i, len(files),
-                                    done_bytes + _size(path) * start // total, total_bytes,
-                                    self.event_count_cur(cur), "ready"))
+                                    done_bytes + got.size * start // total, total_bytes,
+                                    base_events + report.events_added, "ready"))
                     else:
                         loader.add_part(fr, 0, len(fr.records))
-                        if loader.pending_records > ingest.SMALL_FILE_RECORDS:
+                        # Small files share a chunk; on the first screen the first chunks go
+                        # in by the clock too, so rows show within a second of any tree.
+                        if loader.pending_records > ingest.SMALL_FILE_RECORDS or (
+                                first_screen and pacer.flush_due(loader.pending_records)):
                             loader.flush(cur)
-                done_bytes += _size(path)
-                if first_screen and i == 0:
+                            tell(i + 1, str(path), "ready")
+                done_bytes += got.size
+                if first_screen and i == 0 and len(files) <= scan.FEW_FILES:
                     loader.flush(cur)
                     tell(i + 1, str(path), "ready")
             loader.flush(cur)
@@ -345,6 +367,7 @@ class EventStore:
             self.unregister(cur)
             loader.abandon(cur)
         finally:
+            reads.close()
             if on_cursor is not None:
                 on_cursor(None)
             self.unregister(cur)
@@ -565,6 +588,7 @@ class _ChunkLoader:
         self.parts: list[tuple[ingest.FileRecords, int, int]] = []
         self.pending_records = 0
         self.in_flight: list[int] = []
+        self.outside = 0  # events of the last chunk outside the time range (dropped)
         # A file split over several chunks finds its report here (a list scan per file would
         # be quadratic in the number of files of an S3 tree).
         self.by_path: dict[str, FileReport] = {f.path: f for f in report.files}
@@ -654,7 +678,10 @@ class _ChunkLoader:
             n = int(added.get(key, 0))
             rep.added += n
             self.report.events_added += n
-        self.report.duplicates += chunk.count - sum(int(v) for v in added.values())
+        outside = self.outside
+        self.report.duplicates += chunk.count - outside - sum(int(v) for v in added.values())
+        self.report.outside_range += outside
+        self.store.range_skipped[1] += outside
 
     def _insert(self, cur: duckdb.DuckDBPyConnection, chunk_id: int, chunk: ingest.Chunk,
                 parts: list[tuple[ingest.FileRecords, int, int]], counts: list[int],
@@ -674,6 +701,9 @@ class _ChunkLoader:
         self.store._chunks[chunk_id] = chunk
         run(cur, schema.insert_sql(file_id=chunk_id, single_source=single),
             {"path": str(chunk.path)})
+        self.outside = 0
+        if self.store.time_range is not None:  # --since/--until: exactly by eventTime
+            self.outside = scan.drop_outside(cur, chunk_id, self.store.time_range)
         dedup.drop_exact_duplicates(cur, self.store, chunk_id)
         return dict(run(cur, "SELECT source_file, count(*) FROM events "
                              "WHERE _file_id = ? GROUP BY ALL", [chunk_id]))
@@ -736,13 +766,6 @@ def run(
 ) -> list[tuple[Any, ...]]:
     """Execute and drain: DuckDB 2.0 keeps a connection busy until a result is fully fetched."""
     return cur.execute(sql, params).fetchall()
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _first_line(exc: BaseException) -> str:

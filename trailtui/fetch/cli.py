@@ -22,6 +22,7 @@ from types import FrameType
 from typing import IO, Any
 from urllib.parse import urlparse
 
+from trailtui.data.timerange import iso, parse_duration, parse_time
 from trailtui.fetch import engine
 from trailtui.fetch.engine import (
     EXIT_CREDENTIALS,
@@ -35,7 +36,7 @@ from trailtui.fetch.engine import (
     Result,
 )
 from trailtui.fetch.output import OutputError, OutputFile
-from trailtui.fetch.windows import HISTORY_DAYS, iso, parse_duration, parse_time
+from trailtui.fetch.windows import HISTORY_DAYS
 from trailtui.sanitize import safe_text  # Textual-free
 
 ATTRIBUTE_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType",

@@ -1,4 +1,4 @@
-"""Time ranges for LookupEvents: parsing `--since/--from/--to`, interval arithmetic, windows.
+"""Time ranges for LookupEvents: interval arithmetic and windows (parsing: data/timerange.py).
 
 Times are whole epoch seconds (CloudTrail's eventTime has second precision). LookupEvents's
 StartTime and EndTime are both inclusive, so neighbouring windows share a boundary second;
@@ -7,9 +7,9 @@ the writer drops the events that come twice.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-import re
+
+from trailtui.data.timerange import iso, parse_duration, parse_time
 
 HISTORY_DAYS = 90
 """Event history keeps 90 days; LookupEvents refuses nothing older, it just returns nothing."""
@@ -22,41 +22,8 @@ MAX_WINDOWS_PER_RANGE = 16
 
 Interval = tuple[int, int]
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(text: str) -> int:
-    """`90d`, `12h`, `30m`, `2w`, `45s` -> seconds. ValueError with a usable message."""
-    m = _DURATION.match(text)
-    if not m:
-        raise ValueError(f"{text!r} is not a duration: use e.g. 7d, 12h, 30m, 2w")
-    seconds = float(m.group(1)) * _UNITS[m.group(2).lower()]
-    if seconds <= 0:
-        raise ValueError(f"{text!r}: the duration must be more than zero")
-    return math.ceil(seconds)
-
-
-def parse_time(text: str) -> int:
-    """An ISO 8601 time (`2026-01-31`, `2026-01-31T12:00`, `...Z`, `+02:00`; naive = UTC) or
-    epoch seconds -> epoch seconds."""
-    raw = text.strip()
-    if re.fullmatch(r"\d{9,11}(\.\d+)?", raw):
-        return int(float(raw))
-    try:
-        value = dt.datetime.fromisoformat(raw.replace("z", "Z"))
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is not a time: use ISO 8601 such as 2026-01-31 or 2026-01-31T12:00:00Z"
-        ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return int(value.timestamp())
-
-
-def iso(ts: float) -> str:
-    """Epoch seconds as CloudTrail writes times (`2026-01-31T12:00:00Z`)."""
-    return dt.datetime.fromtimestamp(int(ts), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+# The parsing lives in the data layer (one parser for loading, fetch and Athena).
+__all__ = ["iso", "merge", "parse_duration", "parse_time", "split", "subtract"]
 
 
 def merge(intervals: list[Interval]) -> list[Interval]:

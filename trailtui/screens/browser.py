@@ -44,6 +44,7 @@ from trailtui.sanitize import safe_text
 from trailtui.screens.explore_actions import ExploreActions
 from trailtui.screens.findings import FindingsOptions, FindingsReady, start_findings
 from trailtui.screens.investigate_view import InvestigateMixin, after_load, view_histogram
+from trailtui.screens.repaint import PairedPaint
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import FilterBar
 from trailtui.widgets.findings_panel import FindingsPanel
@@ -220,6 +221,9 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         self._widths: dict[str, int] = {}
         self._focused_once = False
         self._last_live_refresh = 0.0
+        # One repaint per filter change: the view waits (briefly) for its facets.
+        self._paint = PairedPaint(self, lambda: self.generation, self._show_view,
+                                  self._show_facets)
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -341,9 +345,11 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         self.load_progress = message.progress
         if message.progress.phase == "ready":
             # Show the first events at once, then at most every 2 s while loading goes on:
-            # recounting competes with the loader for the two cores.
+            # recounting competes with the loader for the two cores. Unless the events at
+            # least doubled (the first chunks of an S3 tree): that recount stays cheap.
             now = time.monotonic()
-            if self.view is None or now - self._last_live_refresh > 2.0:
+            if (self.view is None or now - self._last_live_refresh > 2.0
+                    or message.progress.events >= 2 * max(1, self.total)):
                 self._last_live_refresh = now
                 self.refresh_all()
         self._update_status()
@@ -465,8 +471,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
 
     @on(ViewReady)
     def _on_view(self, message: ViewReady) -> None:
-        with self.app.batch_update():
-            self._show_view(message)
+        self._paint.view(message, hold=self.view is not None and not self.is_loading)
 
     def _show_view(self, message: ViewReady) -> None:
         if message.generation != self.generation or not self.is_mounted:
@@ -514,12 +519,14 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
 
     @on(FacetsReady)
     def _on_facets(self, message: FacetsReady) -> None:
+        self._paint.facets(message)  # with its view, in one batch (nine panels, one repaint)
+
+    def _show_facets(self, message: FacetsReady) -> None:
         if message.generation != self.generation:
             return
-        with self.app.batch_update():  # nine panels, one repaint
-            for panel in self.query(FacetPanel):
-                if panel.facet_key in message.counts:
-                    panel.counts = message.counts[panel.facet_key]
+        for panel in self.query(FacetPanel):
+            if panel.facet_key in message.counts:
+                panel.counts = message.counts[panel.facet_key]
 
     @on(Worker.StateChanged)
     def _on_worker_state(self, event: Worker.StateChanged) -> None:
@@ -539,6 +546,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
 
     @on(WorkFailed)
     def _on_failed(self, message: WorkFailed) -> None:
+        self._paint.release()  # a view held for facets that will not come shows now
         self.notify(safe_text(message.error), title=f"{message.what} failed", severity="error",
                     markup=False, timeout=10)
 
@@ -562,6 +570,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
             exporting=self.exporter.running,
             marked=len(self.evidence.marks),
             duplicates=self.store.duplicates,
+            time_range=self.data.range_note(),
         )
 
     @on(VirtualTable.MarksChanged)

@@ -29,6 +29,7 @@ class Status:
     exporting: bool = False
     marked: int = 0
     duplicates: int = 0  # records merged as exact copies (overlapping downloads)
+    time_range: str = ""  # `--since/--until` and what it left out
 
 
 class StatusLine(Static):
@@ -48,6 +49,8 @@ def render_status(s: Status) -> Content:
         parts.append(Content(f"{s.files:,} file{'s' if s.files != 1 else ''}"))
     if s.span:
         parts.append(Content(s.span))
+    if s.time_range:
+        parts.append(Content(s.time_range))
     if s.loading:
         p = s.progress
         if s.cancelling:
