@@ -60,6 +60,18 @@ async def sql_console(pilot: Pilot[int]) -> None:
     await settle(pilot)
 
 
+async def frequency(pilot: Pilot[int]) -> None:
+    """A nested column added with C, then F on the service column with two values ticked."""
+    await settle(pilot)
+    await pilot.press("C")
+    await settle(pilot)
+    await pilot.press(*"issuer.username", "enter", "space", "enter")
+    await settle(pilot)
+    await pilot.press("right", "right", "right", "F")
+    await settle(pilot)
+    await pilot.press("space", "space")
+
+
 async def actors(pilot: Pilot[int]) -> None:
     await settle(pilot)
     await pilot.press("A")
@@ -79,6 +91,7 @@ SHOTS: dict[str, Step] = {
     "facets": facet_filtered,
     "detail": detail,
     "sql": sql_console,
+    "frequency": frequency,
     "actors": actors,
     "timeline": timeline,
 }

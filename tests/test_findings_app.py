@@ -32,7 +32,7 @@ async def test_findings_panel_filters_and_detail() -> None:
         assert ranks == sorted(ranks, reverse=True)  # most severe first
         top = found[0]
 
-        await pilot.press("F")
+        await pilot.press("I")
         assert app.focused is panel
         await pilot.press("enter")
         await settle(pilot)

@@ -17,9 +17,9 @@ SnapCompare = Callable[..., bool]
 def test_findings_panel_picked(snap_compare: SnapCompare) -> None:
     async def run_before(pilot: Pilot[int]) -> None:
         await settle(pilot)
-        await pilot.press("F", "down", "enter")
+        await pilot.press("I", "down", "enter")
         await settle(pilot)
-        await pilot.press("F")
+        await pilot.press("I")
         await settle(pilot)
 
     app = TrailApp([str(demo_path())], cache=False)

@@ -128,8 +128,8 @@ async def test_coverage_banner_and_detail(tmp_path: Path) -> None:
         screen = browser(app)
         banner = str(screen.query_one("#coverage").render())
         assert banner.startswith(f"coverage: {len(recs)} events")
-        assert "1 gap" in banner and "C details" in banner
-        await pilot.press("C")
+        assert "1 gap" in banner and "W details" in banner
+        await pilot.press("W")
         await settle(pilot)
         assert isinstance(app.screen, ValueScreen)
         shown = str(app.screen.query_one("#value-static").render())

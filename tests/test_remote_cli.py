@@ -17,6 +17,7 @@ from _athena import LocalEngine, local_table, trino_sql_parses
 from _fixtures import RECORDS, events_store
 
 from trailtui import cli, remote_cli
+from trailtui.data.filters import Chip
 from trailtui.data.remote import RemoteBackend
 from trailtui.data.store import EventStore
 
@@ -228,6 +229,7 @@ def test_default_range_is_the_last_day() -> None:
     args = cli.build_parser().parse_args(["--athena", "d.t"])
     state = remote_cli.filters_from(args, now=datetime(2024, 5, 2, 12))
     (chip,) = state.chips
+    assert isinstance(chip, Chip)
     assert (chip.start, chip.end) == (datetime(2024, 5, 1, 12), datetime(2024, 5, 2, 12))
     assert remote_cli.parse_duration("1d12h").total_seconds() == 36 * 3600
 

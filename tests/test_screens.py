@@ -427,6 +427,8 @@ async def test_help_lists_keys_and_closes() -> None:
     assert {group for group, _, _ in KEYS} == {
         "Table",
         "Facets",
+        "Frequency (F)",
+        "Columns (C)",
         "Filters",
         "Detail",
         "SQL console",

@@ -20,6 +20,7 @@ from trailtui.commands import ConsoleCommands
 from trailtui.data.service import DataService
 from trailtui.data.store import EventStore
 from trailtui.data.timerange import TimeRange
+from trailtui.data.tz import TimeZone
 from trailtui.screens.browser import BrowserScreen
 from trailtui.screens.findings import FindingsOptions
 
@@ -50,6 +51,8 @@ class TrailApp(App[int]):
         store: EventStore | None = None,
         findings: FindingsOptions | None = None,
         time_range: TimeRange | None = None,
+        time_zone: TimeZone | None = None,
+        resume: bool = False,
     ) -> None:
         super().__init__()
         self.findings_options = findings or FindingsOptions()
@@ -57,6 +60,8 @@ class TrailApp(App[int]):
         self.store = store or EventStore(cache=cache, time_range=time_range)
         self.data = DataService(self.store)  # the one way screens reach the events
         self.local_time = local_time
+        self.time_zone = time_zone
+        self.resume = resume
 
     def on_mount(self) -> None:
         # Python's full garbage collections walked every object (facet counts, page caches,
@@ -76,7 +81,8 @@ class TrailApp(App[int]):
             gc.collect()
 
     def get_default_screen(self) -> BrowserScreen:
-        return BrowserScreen(self.store, self.paths, local_time=self.local_time, data=self.data)
+        return BrowserScreen(self.store, self.paths, local_time=self.local_time, data=self.data,
+                             time_zone=self.time_zone, resume=self.resume)
 
     def action_help(self) -> None:
         from trailtui.screens.help import HelpScreen

@@ -73,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="open the sample download that ships with trailtui")
     p.add_argument("--local-time", action="store_true",
                    help="show times in the local time zone (default: UTC, as CloudTrail)")
+    p.add_argument("--report", choices=("markdown", "json"), metavar="FORMAT",
+                   help="print the investigation report (markdown or json: filters, bookmarked "
+                   "and marked events with notes and original records) of the session saved "
+                   "for these files, or of --bookmarks, and exit")
+    p.add_argument("--bookmarks", metavar="FILE",
+                   help="with --report: the events to report, one eventID per line followed by "
+                   "a note (or a JSON list of {\"eventID\", \"note\"})")
+    p.add_argument("--resume", action="store_true",
+                   help="restore the filters, columns, marks and bookmarks saved for these files")
+    p.add_argument("--time-zone", metavar="ZONE",
+                   help="show and read times in ZONE (UTC, local, Europe/Paris...; default UTC)")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     from trailtui import remote_cli  # Athena/Trino options (no boto3 or Textual imported)
     from trailtui.findings_cli import add_arguments
@@ -136,13 +147,27 @@ def _main(argv: Sequence[str] | None) -> int:
         return headless_findings(paths, args.format, rules=args.rules,
                                  pack=not args.no_rule_pack, exclusions=args.exclusions,
                                  cache=not args.no_cache, time_range=time_range)
+    if args.report is not None or args.bookmarks is not None:
+        from trailtui.data.report import headless_report
+
+        return headless_report(paths, args.report or "markdown", bookmarks=args.bookmarks,
+                               cache=not args.no_cache)
     from trailtui.app import TrailApp  # the UI is imported only when it is used
     from trailtui.screens.findings import FindingsOptions
 
+    zone = None
+    if args.time_zone:
+        from trailtui.data.tz import TimeZone
+
+        try:
+            zone = TimeZone.named(args.time_zone)
+        except ValueError as exc:
+            print(f"trailtui: {exc}", file=sys.stderr)
+            return 2
     app = TrailApp(paths, cache=not args.no_cache, local_time=args.local_time,
                    findings=FindingsOptions(tuple(args.rules), not args.no_rule_pack,
                                             args.exclusions),
-                   time_range=time_range)
+                   time_range=time_range, time_zone=zone, resume=args.resume)
     app.run()
     return app.return_code or 0
 

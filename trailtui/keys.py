@@ -40,8 +40,9 @@ class KeyRow:
 
 _NAMES: Final[dict[str, str]] = {
     "question_mark": "?", "slash": "/", "colon": ":", "minus": "-", "pageup": "pgup",
-    "pagedown": "pgdn", "f5": "F5", "left_square_bracket": "[", "right_square_bracket": "]",
-    "plus": "+",
+    "pagedown": "pgdn", "f5": "F5", "equals_sign": "=", "exclamation_mark": "!",
+    "left_square_bracket": "[", "right_square_bracket": "]", "plus": "+",
+    "backslash": "\\",
 }  # fmt: skip
 
 EXTRA_KEYS: Final[tuple[KeyRow, ...]] = (
@@ -49,6 +50,13 @@ EXTRA_KEYS: Final[tuple[KeyRow, ...]] = (
     KeyRow("SQL console", "up / down", "history (on the first / last line)"),
     KeyRow("SQL console", "enter", "on a result row: open the event, or filter to the value"),
     KeyRow("Global", "tab / shift+tab", "move focus"),
+    KeyRow("Facets", "a letter", "search this facet's values (its frequency screen)"),
+    KeyRow("Frequency (F)", "type / space / enter",
+           "search values / tick values / filter to the ticked ones, ORed"),
+    KeyRow("Frequency (F)", "x / s / v / a",
+           "exclude the ticked / flip the order / whole value / add as a facet panel"),
+    KeyRow("Columns (C)", "type / space / [ ]",
+           "search fields / show or hide / move the shown column"),
     KeyRow("Global", "ctrl+p", "command palette"),
 )
 
@@ -94,8 +102,8 @@ def key_rows() -> list[KeyRow]:
         *_rows("Parameters", ParamsScreen.BINDINGS),
         *EXTRA_KEYS,
     ]
-    order = ["Table", "Facets", "Filters", "Detail", "SQL console", "Global", "Athena/Trino",
-             "Actors", "Sessions", "New and rare", "Parameters"]
+    order = ["Table", "Facets", "Frequency (F)", "Columns (C)", "Filters", "Detail", "SQL console",
+             "Global", "Athena/Trino", "Actors", "Sessions", "New and rare", "Parameters"]
     return sorted(rows, key=lambda row: order.index(row.group))
 
 

@@ -40,6 +40,7 @@ class ViewReady(Message):
     span: tuple[dt.datetime | None, dt.datetime | None]
     widths: dict[str, int]
     position: int | None = None  # where the event under the cursor is now (after a re-sort)
+    paths: tuple[str, ...] = ()  # extra field columns of the view (page with these keys)
 
 
 @dataclass

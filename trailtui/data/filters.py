@@ -536,13 +536,13 @@ class FilterState:
     directly from chips, with no history, undoes by dropping its last chip.
     """
 
-    chips: tuple[Chip, ...] = ()
+    chips: tuple[AnyChip, ...] = ()
     previous: FilterState | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.chips)
 
-    def __iter__(self) -> Iterator[Chip]:
+    def __iter__(self) -> Iterator[AnyChip]:
         return iter(self.chips)
 
     def __bool__(self) -> bool:
@@ -558,13 +558,13 @@ class FilterState:
         (~0.9 s at 1M events), so results derived from one view beat re-running it."""
         return any(c.kind == "search" for c in self.chips)
 
-    def add(self, chip: Chip) -> FilterState:
+    def add(self, chip: AnyChip) -> FilterState:
         """This state plus `chip`; adding a chip already present changes nothing."""
         if chip in self.chips:
             return self
         return FilterState((*self.chips, chip), self)
 
-    def remove(self, chip: Chip | int) -> FilterState:
+    def remove(self, chip: AnyChip | int) -> FilterState:
         """Without `chip` (or the chip at that index); unchanged when it is not there.
 
         Lenient on purpose: a stale click on a chip that is already gone must not crash.
@@ -675,3 +675,226 @@ def pivot_chips(
     if isinstance(when, datetime):
         out["around"] = Chip.around(when, around)
     return out
+
+
+# -- chips on any field (issue 12) ---------------------------------------------------------------
+# A `FieldChip` names a field by its path (`userIdentity.arn`, `requestParameters.bucketName`)
+# and holds one or more values, ORed: `eventSource in (s3, ec2)` is one chip. Its SQL comes
+# from `fields.field_for` (fixed identifiers, JSON keys as a quoted JSON pointer); values are
+# always bound. It has the same surface as `Chip` (kind, label, where, duckdb_sql,
+# athena_sql), so `FilterState` holds both.
+
+FieldChipKind = Literal["field_in", "field_not_in"]
+
+
+def _field_value(kind: str, value: object) -> FacetValue:
+    """A value checked against a field's kind: text, or true/false for a BOOLEAN field."""
+    if value is None:
+        return None
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
+            return value.strip().lower() in ("true", "yes")
+        raise TypeError(f"takes true/false, not {value!r}")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return _utc_naive(value).isoformat(sep=" ")
+    raise TypeError(f"takes text, not {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class FieldChip:
+    """`path` equals one of `values` (field_in) or none of them (field_not_in).
+
+    A None value means "has no value" (IS NULL). Exclusion keeps events without the field,
+    as `Chip.exclude` does. Values keep the order they were picked in; duplicates are dropped.
+    """
+
+    kind: FieldChipKind
+    path: str
+    values: tuple[FacetValue, ...]
+
+    def __post_init__(self) -> None:
+        from trailtui.data.fields import field_for, format_path, parse_path
+
+        if self.kind not in ("field_in", "field_not_in"):
+            raise ValueError(f"unknown chip kind: {self.kind!r}")
+        fld = field_for(self.path)  # raises ValueError for a path that names no field
+        object.__setattr__(self, "path", format_path(parse_path(self.path)))
+        if not self.values:
+            raise ValueError("a field filter needs at least one value")
+        kind = "bool" if fld.kind == "bool" else "text"
+        values = tuple(dict.fromkeys(_field_value(kind, v) for v in self.values))
+        object.__setattr__(self, "values", values)
+
+    # -- constructors -----------------------------------------------------------------------
+
+    @classmethod
+    def equals(cls, path: str, *values: FacetValue) -> FieldChip:
+        """`path` equals any of `values` (OR)."""
+        return cls("field_in", path, tuple(values))
+
+    @classmethod
+    def not_equals(cls, path: str, *values: FacetValue) -> FieldChip:
+        """`path` equals none of `values`; events without the field are kept."""
+        return cls("field_not_in", path, tuple(values))
+
+    @property
+    def negated(self) -> bool:
+        return self.kind == "field_not_in"
+
+    def with_value(self, value: FacetValue) -> FieldChip:
+        """This chip with one more value ORed in (unchanged when it is already there)."""
+        return FieldChip(self.kind, self.path, (*self.values, value))
+
+    def without_value(self, value: FacetValue) -> FieldChip | None:
+        """This chip without `value`; None when no value would be left."""
+        rest = tuple(v for v in self.values if v != value or type(v) is not type(value))
+        return FieldChip(self.kind, self.path, rest) if rest else None
+
+    # -- text -------------------------------------------------------------------------------
+
+    @property
+    def column(self) -> str:
+        """The path, under the name `Chip` uses (code that lists chips by column reads it)."""
+        return self.path
+
+    @property
+    def label(self) -> str:
+        """Short display text. Raw data: the UI must sanitise it before showing it."""
+        if len(self.values) == 1:
+            op = "!=" if self.negated else "="
+            return f"{self.path} {op} {_fmt_value(self.values[0])}"
+        op = "not in" if self.negated else "in"
+        return f"{self.path} {op} ({', '.join(_fmt_value(v) for v in self.values)})"
+
+    # -- SQL --------------------------------------------------------------------------------
+
+    def _sql(self, expr: str, bind: _BindFn) -> tuple[str, list[object]]:
+        has_null = any(v is None for v in self.values)
+        present = [v for v in self.values if v is not None]
+        params: list[object] = []
+        holders: list[str] = []
+        for v in present:
+            ph, p = bind(v)
+            holders.append(ph)
+            params += p
+        if len(holders) == 1:
+            test = f"{expr} = {holders[0]}"
+        elif holders:
+            test = f"{expr} IN ({', '.join(holders)})"
+        else:
+            test = ""
+        if not self.negated:
+            parts = [t for t in (test, f"{expr} IS NULL" if has_null else "") if t]
+            sql = " OR ".join(parts)
+            return (f"({sql})" if len(parts) > 1 else sql), params
+        parts = []
+        if test:
+            parts.append(f"NOT coalesce({test}, FALSE)")
+        if has_null:
+            parts.append(f"{expr} IS NOT NULL")
+        return " AND ".join(parts), params
+
+    def where(self) -> tuple[str, list[object]]:
+        """This chip as a DuckDB condition over `events` with `?` placeholders, and params."""
+        from trailtui.data.fields import field_for
+
+        return self._sql(field_for(self.path).sql, lambda v: ("?", [v]))
+
+    def duckdb_sql(self, literal: Callable[[object], str] = copy_literal) -> str:
+        """This chip as a standalone DuckDB condition with the values inlined."""
+        from trailtui.data.fields import field_for
+
+        return self._sql(field_for(self.path).sql, lambda v: (literal(v), []))[0]
+
+    def athena_sql(self, literal: Callable[[object], str] = copy_literal) -> str:
+        """This chip over the Athena CloudTrail table, values inlined (booleans as text)."""
+        from trailtui.data.fields import field_for
+
+        fld = field_for(self.path)
+        expr = COLUMNS[fld.top].athena if fld.top in COLUMNS and not fld.nested else (
+            fld.athena_sql())
+
+        def bind(v: object) -> tuple[str, list[object]]:
+            if isinstance(v, bool):  # readonly & co. are 'true'/'false' text in Athena
+                v = "true" if v else "false"
+            return literal(v), []
+
+        return self._sql(expr, bind)[0]
+
+
+AnyChip: TypeAlias = Chip | FieldChip
+
+
+def toggle_field_value(
+    state: FilterState, path: str, value: FacetValue, *, negate: bool = False
+) -> FilterState:
+    """Pick or unpick one value of a field, ORed with the values already picked for it.
+
+    The first value adds a chip; more values widen that chip (`eventSource in (a, b)`);
+    picking a value again takes it out (the chip goes when none is left). Include and exclude
+    chips on the same field are separate. Undo steps back one pick at a time.
+    """
+    kind: FieldChipKind = "field_not_in" if negate else "field_in"
+    probe = FieldChip(kind, path, (value,))
+    for i, chip in enumerate(state.chips):
+        if isinstance(chip, FieldChip) and chip.kind == kind and chip.path == probe.path:
+            present = any(v == probe.values[0] and type(v) is type(probe.values[0])
+                          for v in chip.values)
+            new = chip.without_value(probe.values[0]) if present else chip.with_value(
+                probe.values[0])
+            rest = list(state.chips)
+            if new is None:
+                del rest[i]
+            else:
+                rest[i] = new
+            return FilterState(tuple(rest), state)
+    # A pivot's `Chip.include` on the same column joins the OR instead of ANDing with it.
+    old_kind = "exclude" if negate else "include"
+    for i, chip in enumerate(state.chips):
+        if isinstance(chip, Chip) and chip.kind == old_kind and chip.column == probe.path:
+            if chip.value == probe.values[0]:
+                return FilterState(state.chips[:i] + state.chips[i + 1:], state)
+            rest = list(state.chips)
+            rest[i] = FieldChip(kind, probe.path, (chip.value, probe.values[0]))
+            return FilterState(tuple(rest), state)
+    return state.add(probe)
+
+
+def field_values(state: FilterState, path: str, *, negate: bool = False) -> tuple[FacetValue, ...]:
+    """The values picked for a field (to tick them in its frequency list)."""
+    kind = "field_not_in" if negate else "field_in"
+    for chip in state.chips:
+        if isinstance(chip, FieldChip) and chip.kind == kind and chip.path == path:
+            return chip.values
+    return ()
+
+
+def set_field_values(
+    state: FilterState, path: str, values: tuple[FacetValue, ...], *, negate: bool = False
+) -> FilterState:
+    """The field's include (or exclude) chip holding exactly `values` (none: chip removed).
+
+    For a frequency list where several values were ticked at once: one undo step.
+    """
+    kind: FieldChipKind = "field_not_in" if negate else "field_in"
+    new = FieldChip(kind, path, values) if values else None
+    norm = new.path if new is not None else FieldChip(kind, path, (None,)).path
+    chips = list(state.chips)
+    for i, chip in enumerate(chips):
+        if isinstance(chip, FieldChip) and chip.kind == kind and chip.path == norm:
+            if new is None:
+                del chips[i]
+            elif new == chip:
+                return state
+            else:
+                chips[i] = new
+            return FilterState(tuple(chips), state)
+    return state.add(new) if new is not None else state

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -195,11 +196,14 @@ def run_query(
         table = new_result_name()
         qualified = f"{RESULT_SCHEMA}.{table}"
         if kind == "SELECT":
-            cur.execute(
-                f"CREATE TABLE {qualified} AS SELECT row_number() OVER () - 1 AS {RN}, * "
-                f"FROM (\n{text}\n) AS __q",
-                bound,
-            ).fetchall()
+            try:
+                cur.execute(
+                    f"CREATE TABLE {qualified} AS SELECT row_number() OVER () - 1 AS {RN}, * "
+                    f"FROM (\n{text}\n) AS __q",
+                    bound,
+                ).fetchall()
+            except duckdb.Error as exc:
+                raise _editor_lines(exc, sql, text) from exc
         elif kind in _RESULT_TYPES:
             rel = cur.sql(text, params=bound)
             if rel is None:
@@ -226,6 +230,27 @@ def run_query(
     finally:
         if store is not None:
             store.unregister(cur)
+
+
+_LINE = re.compile(r"\bLINE (\d+):")
+
+
+def _editor_lines(exc: duckdb.Error, sql: str, text: str) -> duckdb.Error:
+    """DuckDB's error with `LINE n` counted in the editor, not in our wrapped query (which
+    puts the user's SELECT on its second line, so a one-line query failed on "LINE 2")."""
+    start = sql.find(text)
+    before = sql[:start].count("\n") if start >= 0 else 0
+
+    def fix(m: re.Match[str]) -> str:
+        return f"LINE {max(1, int(m.group(1)) - 1 + before)}:"
+
+    message = _LINE.sub(fix, str(exc))
+    if message == str(exc) or isinstance(exc, duckdb.InterruptException):
+        return exc
+    try:
+        return type(exc)(message)
+    except TypeError:
+        return exc
 
 
 def _check_cancel(cancel: threading.Event | None) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -22,9 +22,9 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from trailtui import clipboard
-from trailtui.data import views
+from trailtui.data import fields, views
 from trailtui.data.export import ExportFormat, guess_format
-from trailtui.data.filters import Chip, FilterState
+from trailtui.data.filters import Chip, FilterState, toggle_field_value
 from trailtui.data.history import History
 from trailtui.data.library import get_query, library
 from trailtui.data.service import (
@@ -38,8 +38,10 @@ from trailtui.data.service import (
     JobCancelled,
 )
 from trailtui.data.store import EventStore, LoadProgress
+from trailtui.data.tz import TimeZone
 from trailtui.messages import FacetsReady, LoadFinished, LoadProgressed, ViewReady, WorkFailed
 from trailtui.sanitize import safe_text
+from trailtui.screens.explore_actions import ExploreActions
 from trailtui.screens.findings import FindingsOptions, FindingsReady, start_findings
 from trailtui.screens.investigate_view import InvestigateMixin, after_load, view_histogram
 from trailtui.screens.repaint import PairedPaint
@@ -55,6 +57,13 @@ from trailtui.workers.copy import EventCopier
 from trailtui.workers.export import Exporter
 
 # Facets shown as panels, in this order (`f` focuses the first).
+# Keys that keep their meaning in a facet panel; any other letter or digit typed there starts
+# a search of that facet's values (its frequency screen, with the search box).
+_FACET_OWN_KEYS = frozenset("xvdfFqIuLTAKNPW")
+
+# Facet values listed per panel (`F` lists every value, searchable).
+FACET_VALUES = 5000
+
 PANEL_FACETS = ("actor", "eventSource", "sourceIPAddress", "eventName", "awsRegion", "errorCode",
                 "identity_type", "account_id", "userAgent")
 
@@ -69,13 +78,24 @@ def _tidy_memory() -> None:
     gc.freeze()
 
 
+def _facet_id(path: str) -> str:
+    """A widget id for a facet on any field path (dots and quotes are not allowed in ids)."""
+    import hashlib
+    import re
+
+    if re.fullmatch(r"[A-Za-z0-9_-]+", path):
+        return f"facet-{path}"
+    slug = re.sub(r"[^A-Za-z0-9_-]", "_", path)[:40]
+    return f"facet-{slug}-{hashlib.sha1(path.encode()).hexdigest()[:6]}"
+
+
 def _fmt_bool(value: object) -> str:
     if value is None:
         return ""
     return "yes" if value else "no"
 
 
-class BrowserScreen(InvestigateMixin, Screen[None]):
+class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
     """Facets beside a virtual table of every event; drill-down and copy from the keyboard."""
 
     AUTO_FOCUS = "#events"
@@ -83,14 +103,15 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
     TABLE_KEYS: ClassVar[frozenset[str]] = frozenset({
         "trailtui.copy", "trailtui.copy_all", "trailtui.export", "trailtui.sort",
         "trailtui.sort_reverse", "trailtui.hide", "trailtui.show", "trailtui.value",
-        "trailtui.local_time",
+        "trailtui.local_time", "trailtui.columns", "trailtui.frequency", "trailtui.keep",
+        "trailtui.drop", "trailtui.bookmark",
     })
     """Ids of the bindings below that act on the event table (the help lists them there)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "focus_facets", "Facets", id="trailtui.facets",
                 tooltip="focus the facet panels (the first is user/role)"),
-        Binding("F", "focus_findings", "Findings", id="trailtui.findings",
+        Binding("I", "focus_findings", "Findings", id="trailtui.findings",
                 tooltip="focus the findings panel (enter there: filter to a finding's events)"),
         Binding("slash", "search", "Search", id="trailtui.search",
                 tooltip="search the whole event text"),
@@ -117,7 +138,30 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
         Binding("v", "show_value", "Whole value", show=False, id="trailtui.value",
                 tooltip="show the whole value of the current cell"),
         Binding("L", "toggle_local_time", "Local time", show=False, id="trailtui.local_time",
-                tooltip="toggle local time (default UTC)"),
+                tooltip="toggle UTC and the --time-zone zone (default: local time)"),
+        Binding("C", "choose_columns", "Columns", show=False, id="trailtui.columns",
+                tooltip="choose the columns: every field, nested ones included"),
+        Binding("F", "frequency", "Frequency", show=False, id="trailtui.frequency",
+                tooltip="frequency of the current column (or facet) under the filter"),
+        Binding("equals_sign", "filter_cell(False)", "Keep =", show=False, id="trailtui.keep",
+                tooltip="keep the events whose field equals this cell"),
+        Binding("exclamation_mark", "filter_cell(True)", "Drop =", show=False,
+                id="trailtui.drop", tooltip="exclude the events whose field equals this cell"),
+        Binding("b", "bookmark", "Bookmark", show=False, id="trailtui.bookmark",
+                tooltip="bookmark the event with a note (again: edit the note)"),
+        Binding("B", "bookmarks", "Bookmarks", show=False, id="trailtui.bookmarks",
+                tooltip="list the bookmarks"),
+        Binding("R", "report", "Report", show=False, id="trailtui.report",
+                tooltip="write the investigation report (Markdown or JSON)"),
+        Binding("backslash", "toggle_facets", "Facets on/off", show=False,
+                id="trailtui.toggle_facets",
+                tooltip="hide or show the facet panels (the table takes the width)"),
+        Binding("d", "remove_facet", "Remove facet", show=False, id="trailtui.remove_facet",
+                tooltip="in a facet: remove that facet panel"),
+        Binding("M", "restore_marks", "Marks back", show=False, id="trailtui.restore_marks",
+                tooltip="bring back the marks escape cleared"),
+        Binding("q", "quit_checked", "Quit", id="trailtui.quit_checked",
+                tooltip="quit (asks first when marks or bookmarks would be lost)"),
         Binding("escape", "escape", "Cancel", show=False, id="trailtui.escape",
                 tooltip="cancel the running load or export; clear the marks"),
         Binding("A", "actors", "Actors", id="trailtui.actors",
@@ -129,7 +173,7 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
                 tooltip="new values (first seen in the last day, hour, week) and rare ones"),
         Binding("P", "params", "Parameters", show=False, id="trailtui.params",
                 tooltip="requestParameters keys per API under the filter, then their values"),
-        Binding("C", "coverage", "Coverage", show=False, id="trailtui.coverage",
+        Binding("W", "coverage", "Coverage", show=False, id="trailtui.coverage",
                 tooltip="what the loaded data covers (span per file, gaps, download cap...)"),
         Binding("left_square_bracket", "timeline_move(-1)", "Timeline left", show=False,
                 id="trailtui.timeline.left", tooltip="timeline: previous bucket"),
@@ -143,13 +187,24 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
 
     def __init__(
         self, store: EventStore, paths: Sequence[str], *, local_time: bool = False,
-        data: DataService | None = None,
+        data: DataService | None = None, time_zone: TimeZone | None = None,
+        resume: bool = False,
     ) -> None:
         super().__init__()
         self.store = store
         self.data = data or DataService(store)
         self.paths = list(paths)
-        self.local_time = local_time
+        # One zone for the whole screen (table, status, dialogs); `L` flips it with UTC.
+        self._other_zone = time_zone if time_zone and not time_zone.is_utc else (
+            TimeZone.named("local"))
+        self._x_init(self._other_zone if local_time or (time_zone and not time_zone.is_utc)
+                     else TimeZone())
+        self.resume = resume
+        self._session_offered = False
+        self.column_paths: list[str] = list(fields.DEFAULT_COLUMNS)
+        self.facet_paths: list[str] = list(PANEL_FACETS)
+        self._view_paths: tuple[str, ...] = ()
+        self._last_facet: str | None = None
         self.filters = FilterState()
         self.sort_column = "eventTime"
         self.sort_descending = True
@@ -177,8 +232,8 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
         with Horizontal(id="main"):
             with VerticalScroll(id="facets"):
                 yield FindingsPanel(id="findings")
-                for key in PANEL_FACETS:
-                    yield FacetPanel(key, _FACET_TITLES.get(key, key), id=f"facet-{key}")
+                for key in self.facet_paths:
+                    yield self._facet_panel(key)
             with Vertical(id="right"):
                 yield Static(id="coverage")
                 yield Timeline(id="timeline")
@@ -191,7 +246,11 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#events", VirtualTable)
+        table.mark_by = ("_file_id", "_line")  # marks belong to events: filters keep them
+        self.query_one("#facets").can_focus = False  # the panels are the focus stops
         table.columns = self._columns()
+        if self.app.size.width < 120:  # a narrow terminal: the table gets the width
+            self.query_one("#facets").display = False
         self.runner = ConsoleWorker(self, self.data, self.query_one(SqlConsole), History(),
                                     self.exporter)
         self._update_status()
@@ -210,8 +269,9 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
         def w(key: str, default: int, label: str) -> int:
             return max(len(label), self._widths.get(key, default))
 
-        return [
-            Column("eventTime", "Time (local)" if self.local_time else "Time (UTC)",
+        zone = self.time_zone.label
+        fixed = {c.key: c for c in [
+            Column("eventTime", f"Time ({zone})" if len(zone) <= 12 else "Time",
                    min_width=19, width=19, formatter=self._fmt_time),
             Column("actor", "User / role", min_width=8, width=w("actor", 28, "User / role"),
                    max_width=40),
@@ -228,15 +288,33 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
             Column("account_id", "Account", min_width=12, width=w("account_id", 12, "Account"),
                    max_width=20),
             Column("readOnly", "RO", min_width=3, width=3, max_width=3, formatter=_fmt_bool),
-        ]
+        ]}
+        out: list[Column] = []
+        for path in self.column_paths:
+            col = fixed.get(path)
+            if col is None:
+                try:
+                    fld = fields.field_for(path)
+                except ValueError:
+                    continue
+                fmt = (self._fmt_time if fld.kind == "time" else
+                       _fmt_bool if fld.kind == "bool" else None)
+                col = Column(path, fld.title, min_width=6,
+                             width=w(path, 16, fld.title), max_width=48, formatter=fmt)
+            out.append(col)
+        return out or list(fixed.values())
+
+    @property
+    def local_time(self) -> bool:
+        """Times are shown in another zone than UTC (`L` flips)."""
+        return not self.time_zone.is_utc
 
     def _fmt_time(self, value: object) -> str:
-        if not isinstance(value, dt.datetime):
-            return "" if value is None else str(value)
-        if self.local_time:
-            local = value.replace(tzinfo=dt.UTC).astimezone()
-            return local.strftime("%Y-%m-%d %H:%M:%S")
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return self.time_zone.format(value)
+
+    def _facet_panel(self, path: str) -> FacetPanel:
+        title = _FACET_TITLES.get(path) or fields.field_for(path).title
+        return FacetPanel(path, title, id=_facet_id(path))
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -300,6 +378,10 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
             "no events loaded · o opens files")
         self.refresh_all()
         self.runner.refresh_completions()
+        self.forget_catalog()
+        if not self._session_offered and self.paths and not report.cancelled:
+            self._session_offered = True  # once: the first load of the files given
+            self.offer_restore(ask=not self.resume)
         if self.data.event_count():
             start_findings(self, self.data, getattr(self.app, "findings_options",
                                                     FindingsOptions()))
@@ -340,13 +422,13 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
             if row is not None:
                 keep = (int(row["_file_id"]), int(row["_line"]))  # type: ignore[call-overload]
         self._update_status()
-        # A search chip scans the whole event text: count facets inside the materialised view
-        # (found by key) instead of scanning the text a second time in parallel.
-        search = self.filters.has_search
         self._materialize(self.data.job(VIEW, supersede=True), self.generation, self.filters,
-                          self.sort_column, self.sort_descending, search, keep)
-        if search:
-            self.data.cancel(FACETS)  # counted with the view this time
+                          self.sort_column, self.sort_descending, False, keep)
+        # Facets on any field, each counted without its own pick (to OR more values in).
+        # Under a search chip they wait for the view and find its events by key (the text
+        # scan is paid once).
+        if self.filters.has_search:
+            self.data.cancel(FACETS)
         else:
             self._count_facets(self.data.job(FACETS, supersede=True), self.generation,
                                self.filters)
@@ -357,12 +439,13 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
                      keep: tuple[int, int] | None = None) -> None:
         def ready(built: BuiltView) -> None:
             self.post_message(ViewReady(generation, built.view, built.total, built.span,
-                                        built.widths, built.position))
+                                        built.widths, built.position, built.paths))
 
         try:
             built, counts = self.data.build_view(
                 filters, sort, desc, generation, job,
-                facet_keys=PANEL_FACETS if with_facets else (), on_view=ready, keep=keep)
+                facet_keys=PANEL_FACETS if with_facets else (), on_view=ready, keep=keep,
+                fields=list(self.column_paths))
         except JobCancelled:
             return
         except DataError as exc:
@@ -374,9 +457,11 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
                        generation, self.post_message)
 
     @work(thread=True, group="facets", exclusive=True, exit_on_error=False)
-    def _count_facets(self, job: Job, generation: int, filters: FilterState) -> None:
+    def _count_facets(self, job: Job, generation: int, filters: FilterState,
+                      within: str | None = None) -> None:
         try:
-            counts = self.data.facets(PANEL_FACETS, filters, job)
+            counts = self.data.field_facets(list(self.facet_paths), filters, job,
+                                            limit=FACET_VALUES, within=within)
         except JobCancelled:
             return
         except DataError as exc:
@@ -402,7 +487,12 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
             table.columns = self._columns()
         table.sort_column = self.sort_column
         table.sort_descending = self.sort_descending
-        table.set_source(self.data.page_source(message.view), cursor_row=message.position or 0)
+        self._view_paths = message.paths
+        if self.filters.has_search and message.view.filters == self.filters:
+            self._count_facets(self.data.job(FACETS, supersede=True), self.generation,
+                               self.filters, message.view.table)
+        table.set_source(self.data.page_source(message.view, message.paths),
+                         cursor_row=message.position or 0)
         try:  # `filtered` in the SQL console: the events under the current chips
             self.data.set_filtered(message.view if self.filters.chips else None)
         except DataError as exc:
@@ -434,9 +524,9 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
     def _show_facets(self, message: FacetsReady) -> None:
         if message.generation != self.generation:
             return
-        for key, counts in message.counts.items():
-            for panel in self.query(f"#facet-{key}").results(FacetPanel):
-                panel.counts = counts
+        for panel in self.query(FacetPanel):
+            if panel.facet_key in message.counts:
+                panel.counts = message.counts[panel.facet_key]
 
     @on(Worker.StateChanged)
     def _on_worker_state(self, event: Worker.StateChanged) -> None:
@@ -466,7 +556,7 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
         lo, hi = self.span
         span = ""
         if lo is not None and hi is not None:
-            zone = "local" if self.local_time else "UTC"
+            zone = self.time_zone.label
             span = f"{self._fmt_time(lo)} → {self._fmt_time(hi)} {zone}"
         job = self._load_job
         self.query_one(StatusLine).status = Status(
@@ -478,13 +568,29 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
             progress=self.load_progress,
             cancelling=job is not None and job.is_cancelled,
             exporting=self.exporter.running,
-            marked=len(self.query_one("#events", VirtualTable).marked_rows),
+            marked=len(self.evidence.marks),
             duplicates=self.store.duplicates,
             time_range=self.data.range_note(),
         )
 
     @on(VirtualTable.MarksChanged)
-    def _on_marks(self) -> None:
+    def _on_marks(self, message: VirtualTable.MarksChanged) -> None:
+        """The table's marks (by event key) are the evidence's marks: keep the two in step."""
+        if message.control.id != "events":
+            return
+        table = self._table()
+        keys = {(int(f), int(n)) for f, n in table.marked_keys}  # type: ignore[call-overload]
+        have = set(self.evidence.mark_keys)
+        if keys - have:
+            from trailtui.data.evidence import EventRef
+
+            self.evidence.mark(EventRef(*k) for k in sorted(keys - have))
+            self._x_fill_refs(sorted(keys - have))
+        if have - keys:
+            if not keys:
+                self.evidence.clear_marks()
+            else:
+                self.evidence.unmark(have - keys)
         self._update_status()
 
     # -- facets and filters -----------------------------------------------------------------
@@ -493,18 +599,51 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
         self.query_one(FindingsPanel).focus()
 
     def action_focus_facets(self) -> None:
-        self.query_one(f"#facet-{PANEL_FACETS[0]}", FacetPanel).focus()
+        """`f`: the facet used last (the first one the first time); shows hidden facets."""
+        box = self.query_one("#facets")
+        box.display = True
+        panels = list(self.query(FacetPanel))
+        if not panels:
+            self.notify("no facet panels: F on a column adds one", markup=False)
+            return
+        last = next((p for p in panels if p.facet_key == self._last_facet), panels[0])
+        last.focus()
+
+    @on(events.DescendantFocus)
+    def _on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, FacetPanel):
+            self._last_facet = event.widget.facet_key
+
+    def action_toggle_facets(self) -> None:
+        box = self.query_one("#facets")
+        box.display = not box.display
+        if not box.display and box.has_focus_within:
+            self._table().focus()
+
+    def action_remove_facet(self) -> None:
+        panel = self.focused
+        if not isinstance(panel, FacetPanel):
+            self.notify("d removes a facet panel: focus one first (f)", markup=False)
+            return
+        key = panel.facet_key
+        self.facet_paths = [p for p in self.facet_paths if p != key]
+        panel.remove()
+        self._table().focus()
+        self.notify(safe_text(f"facet {key} removed · F on a column adds one"), markup=False)
 
     @on(FacetPanel.Picked)
     def _on_picked(self, message: FacetPanel.Picked) -> None:
+        # Several values of one facet are ORed in one chip (`eventSource in (a, b)`); picking a
+        # value again takes it out. Focus goes to the table; `f` comes back to this facet.
         try:
-            make = Chip.exclude if message.exclude else Chip.include
-            chip = make(message.facet_key, message.value)  # type: ignore[arg-type]
+            state = toggle_field_value(self.filters, message.facet_key,
+                                       message.value,  # type: ignore[arg-type]
+                                       negate=message.exclude)
         except (TypeError, ValueError) as exc:
             self.notify(safe_text(str(exc)), severity="error", markup=False)
             return
-        self.set_filters(self.filters.add(chip))
-        self.query_one("#events", VirtualTable).focus()
+        self.set_filters(state)
+        self._table().focus()
 
     @on(FilterBar.ChipRemoved)
     def _on_chip_removed(self, message: FilterBar.ChipRemoved) -> None:
@@ -541,7 +680,7 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
                 return
             self.set_filters(self.filters.add(Chip.time(*result)))
 
-        self.app.push_screen(TimeRangeScreen(newest=self.span[1]), done)
+        self.app.push_screen(TimeRangeScreen(newest=self.span[1], zone=self.time_zone), done)
 
     def action_escape(self) -> None:
         console = self.query_one(SqlConsole)
@@ -563,9 +702,11 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
             self.exporter.cancel()
             return
         table = self.query_one("#events", VirtualTable)
-        if table.marked_rows:
+        if table.marked_keys:
+            n = len(table.marked_keys)
             table.clear_marks()
-            self._update_status()
+            self.notify(f"{n} mark{'s' if n != 1 else ''} cleared · M brings them back",
+                        markup=False)
 
     # -- table actions ----------------------------------------------------------------------
 
@@ -609,6 +750,14 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
     def action_show_value(self) -> None:
         from trailtui.screens.value import ValueScreen
 
+        if isinstance(self.focused, FacetPanel):  # the facet's value, whole
+            panel = self.focused
+            row = panel.row_values(panel.cursor_row)
+            if row is None:
+                self.notify("no value here", markup=False)
+                return
+            self.app.push_screen(ValueScreen(panel.facet_title, row.get("value")))
+            return
         table = self._table()
         col = table.current_column
         if col is None or table.row_count == 0:
@@ -616,11 +765,12 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
         self.app.push_screen(ValueScreen(col.label, table.current_cell_value()))
 
     def action_toggle_local_time(self) -> None:
-        self.local_time = not self.local_time
+        self.time_zone = self._other_zone if self.time_zone.is_utc else TimeZone()
         table = self._table()
         table.columns = self._columns()
         self._update_status()
-        self.notify("times in local time" if self.local_time else "times in UTC", markup=False)
+        self.notify(safe_text(f"times in {self.time_zone.offset_label(self.span[1])}"),
+                    markup=False)
 
     # -- drill-down -------------------------------------------------------------------------
 
@@ -656,7 +806,7 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
                 self.set_filters(self.filters.add(chip))
                 self._table().focus()
 
-        self.app.push_screen(DetailScreen(raw, row), pivot)
+        self.app.push_screen(DetailScreen(raw, row, zone=self.time_zone), pivot)
 
     # -- copy -------------------------------------------------------------------------------
 
@@ -666,8 +816,11 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
         if self.view is None or table.row_count == 0:
             self.notify("nothing to copy", markup=False)
             return
-        marked = sorted(table.marked_rows)
-        self.copier.copy(self.view, marked or [table.cursor_row], as_array=bool(marked))
+        marked = [r.key for r in self.evidence.marks]
+        if marked:
+            self.copier.copy_keys(marked)
+            return
+        self.copier.copy(self.view, [table.cursor_row], as_array=False)
 
     def action_copy_all(self) -> None:
         if self.view is None or self.view.row_count == 0:
@@ -791,7 +944,8 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
                 where, params = self.filters.where()
                 self.exporter.export_events(
                     path, fmt, where=where, params=params,
-                    order_by=views.order_by(self.sort_column, self.sort_descending))
+                    order_by=views.order_by(self.sort_column, self.sort_descending)
+                    if self.sort_column in views.SORT_COLUMNS else views.order_by())
             else:
                 self.runner.export(path, fmt)
 
@@ -800,3 +954,73 @@ class BrowserScreen(InvestigateMixin, Screen[None]):
                  "Export the query result (.csv, .json, .ndjson, .parquet) to:")
         default = "trailtui_events.json" if events else "trailtui_result.csv"
         self.app.push_screen(SavePathScreen(default=default, title=title), save)
+
+    # -- exploring and evidence (issue 12; the actions live in ExploreActions) -------------
+
+    def _x_current(self) -> tuple[str | None, tuple[int, int] | None, object]:
+        table = self._table()
+        col = table.current_column
+        row = table.row_values(table.cursor_row) if table.row_count else None
+        key = None
+        if row is not None and isinstance(row.get("_file_id"), int):
+            key = (int(row["_file_id"]), int(row["_line"]))  # type: ignore[call-overload]
+        if isinstance(self.focused, FacetPanel):  # F on a facet: that facet's field
+            return self.focused.facet_key, key, None
+        return (col.key if col is not None else None), key, (
+            table.current_cell_value() if key is not None else None)
+
+    def _x_apply_columns(self, paths: list[str]) -> None:
+        self.column_paths = list(paths)
+        self._table().hidden = set()
+        self._table().columns = self._columns()
+        if self.sort_column not in self.column_paths and self.sort_column != "eventTime":
+            self.sort_column, self.sort_descending = "eventTime", True
+        self.refresh_all(keep_event=True)
+
+    def _x_columns(self) -> list[str]:
+        return list(self.column_paths)
+
+    def _x_add_facet(self, path: str) -> None:
+        box = self.query_one("#facets")
+        box.display = True
+        if path in self.facet_paths:
+            for panel in self.query(FacetPanel):
+                if panel.facet_key == path:
+                    panel.focus()
+            return
+        self.facet_paths.insert(0, path)
+        panel = self._facet_panel(path)
+        box.mount(panel, before=0)
+        panel.focus()
+        self._count_facets(self.data.job(FACETS, supersede=True), self.generation, self.filters)
+
+    def _x_facets(self) -> list[str]:
+        return list(self.facet_paths)
+
+    def _x_view_table(self) -> str | None:
+        view = self.view
+        return view.table if view is not None and view.filters == self.filters else None
+
+    def _x_evidence_changed(self) -> None:
+        self._table().marked_keys = set(self.evidence.mark_keys)
+        self._update_status()
+
+    def action_restore_marks(self) -> None:
+        n = self.evidence.restore_marks()
+        self._x_evidence_changed()
+        self.notify(f"{n} mark{'s' if n != 1 else ''} back" if n else "no cleared marks",
+                    markup=False)
+
+    def action_quit_checked(self) -> None:
+        self.request_quit()
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing in a facet searches its values; any other key nothing uses says so."""
+        focused = self.focused
+        if (isinstance(focused, FacetPanel) and event.is_printable and event.character
+                and event.character.isalnum() and event.character not in _FACET_OWN_KEYS):
+            event.stop()
+            event.prevent_default()
+            self.open_frequency(focused.facet_key, search=event.character)
+            return
+        self.say_unbound_key(event)

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input, Static
 
 from trailtui.clipboard import copy_text
 from trailtui.data.filters import Chip, pivot_chips
+from trailtui.data.tz import TimeZone
 from trailtui.jsontext import (
     JsonObject,
     clipboard_text,
@@ -43,14 +44,17 @@ PIVOT_KEYS: Final[dict[str, str]] = {
 """The keys of `filters.pivot_chips` this screen offers (the action parameter of each key)."""
 
 
-def _format_time(value: object) -> str:
-    """`2024-01-01 10:00:00 UTC` for a datetime (naive means UTC, as stored); text as given."""
+def _format_time(value: object, zone: TimeZone | None = None) -> str:
+    """`2024-01-01 10:00:00 UTC` for a datetime (naive means UTC, as stored), in the app's
+    zone when one is given (its name shown, the UTC time beside it); text as given."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(dt.UTC).replace(tzinfo=None)
         stamp = value.strftime("%Y-%m-%d %H:%M:%S")
         if value.microsecond:
             stamp += f".{value.microsecond // 1000:03d}"
+        if zone is not None and not zone.is_utc:
+            return f"{zone.format(value)} {safe_text(zone.label)} ({stamp} UTC)"
         return stamp + " UTC"
     return safe_text(value)
 
@@ -137,6 +141,7 @@ class DetailScreen(ModalScreen[Chip | None]):
         row: Mapping[str, object] | None = None,
         title: str | None = None,
         *,
+        zone: TimeZone | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -146,6 +151,7 @@ class DetailScreen(ModalScreen[Chip | None]):
         self.raw_text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
         self.row: Mapping[str, object] = dict(row or {})
         self._title = title
+        self.zone = zone
         try:
             self._parsed: object = parse_json(self.raw_text)
         except (ValueError, RecursionError):
@@ -200,7 +206,10 @@ class DetailScreen(ModalScreen[Chip | None]):
         # Each value is cut to a budget: the header holds 4 lines, and one forged 500-character
         # name pushed the source/IP and findings lines out of sight (the JSON has it whole).
         name = safe_cell(self._field("eventName") or "(no eventName)", 48)
-        when = cell_fit(_format_time(self._field("eventTime")), 40)
+        stamp = self._field("eventTime")
+        when = _format_time(stamp, self.zone)
+        if not isinstance(stamp, dt.datetime):  # text as given: forged, any length
+            when = cell_fit(when, 40)
         actor = self._field("actor")
         if actor is None and isinstance(self._parsed, JsonObject):
             identity = self._parsed.get("userIdentity")

@@ -181,7 +181,7 @@ class InvestigateMixin:
         warn = report.warnings()
         line = Text("coverage: ", style="bold")
         line.append(safe_text(report.summary()), style="yellow" if warn else "")
-        line.append("  · C details", style="dim")
+        line.append("  · W details", style="dim")
         banner = self._screen().query_one("#coverage", Static)
         banner.update(line)
         banner.display = True

@@ -2,7 +2,8 @@
 
 Relative bounds (`-1h`, `-24h`, `-7d`) count back from the newest event loaded, not from now:
 an investigation is usually of yesterday's download, where "the last hour" means the last hour
-of the data. All times are UTC, returned naive (the `eventTime` column is a UTC TIMESTAMP).
+of the data. Times are read and shown in the app's one time zone (`data.tz.TimeZone`, UTC by
+default) and returned as naive UTC (the `eventTime` column is a UTC TIMESTAMP).
 The range is half-open, [from, to), as `filters.Chip.time` filters it.
 """
 
@@ -20,6 +21,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, Static
 
+from trailtui.data.tz import TimeZone
 from trailtui.sanitize import safe_text
 
 TimeRange = tuple[dt.datetime | None, dt.datetime | None]
@@ -44,7 +46,9 @@ def to_utc_naive(value: dt.datetime) -> dt.datetime:
     return value
 
 
-def parse_bound(text: str, bound: Bound, newest: dt.datetime | None) -> dt.datetime | None:
+def parse_bound(
+    text: str, bound: Bound, newest: dt.datetime | None, zone: TimeZone | None = None
+) -> dt.datetime | None:
     """One bound as a naive UTC datetime; empty text means open-ended (None).
 
     A date alone covers the whole day: as `from` it is that midnight, as `to` (exclusive) the
@@ -52,6 +56,8 @@ def parse_bound(text: str, bound: Bound, newest: dt.datetime | None) -> dt.datet
     from `newest` (the current time when nothing is loaded). Raises ValueError with a message
     for the user.
     """
+    if zone is not None:  # the app's time zone: typed times are read in it
+        return zone.parse(text, bound, newest)
     text = text.strip()
     if not text:
         return None
@@ -80,14 +86,16 @@ def parse_bound(text: str, bound: Bound, newest: dt.datetime | None) -> dt.datet
     return to_utc_naive(parsed)
 
 
-def parse_range(from_text: str, to_text: str, newest: dt.datetime | None) -> TimeRange:
+def parse_range(
+    from_text: str, to_text: str, newest: dt.datetime | None, zone: TimeZone | None = None
+) -> TimeRange:
     """Both bounds, checked against each other. Raises ValueError with a message."""
     try:
-        start = parse_bound(from_text, "from", newest)
+        start = parse_bound(from_text, "from", newest, zone)
     except ValueError as error:
         raise ValueError(f"from: {error}") from None
     try:
-        end = parse_bound(to_text, "to", newest)
+        end = parse_bound(to_text, "to", newest, zone)
     except ValueError as error:
         raise ValueError(f"to: {error}") from None
     if start is not None and end is not None and start >= end:
@@ -95,11 +103,13 @@ def parse_range(from_text: str, to_text: str, newest: dt.datetime | None) -> Tim
     return start, end
 
 
-def format_bound(value: dt.datetime | None) -> str:
-    """A bound as text the parser reads back (seconds kept only when set)."""
+def format_bound(value: dt.datetime | None, zone: TimeZone | None = None) -> str:
+    """A bound as text the parser reads back (seconds kept only when set), in `zone`."""
     if value is None:
         return ""
     value = to_utc_naive(value)
+    if zone is not None and not zone.is_utc:
+        value = zone.local(value).replace(tzinfo=None)
     if value.microsecond:
         return value.isoformat(sep=" ")
     if value.second:
@@ -149,6 +159,7 @@ class TimeRangeScreen(ModalScreen[TimeRange | None]):
         start: dt.datetime | None = None,
         end: dt.datetime | None = None,
         *,
+        zone: TimeZone | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -156,21 +167,26 @@ class TimeRangeScreen(ModalScreen[TimeRange | None]):
         """`newest`: the newest event time (anchor of `-1h`); `start`/`end`: prefilled bounds."""
         super().__init__(name=name, id=id, classes=classes)
         self.newest = newest
+        self.zone = zone or TimeZone()
         self._start = start
         self._end = end
 
     def compose(self) -> ComposeResult:
         with Vertical(id="time") as box:
-            box.border_title = "Time range (UTC)"
-            newest = f"newest event {format_bound(self.newest)} UTC" if self.newest else "no events"
+            label = safe_text(self.zone.label)
+            box.border_title = f"Time range ({label})"
+            newest = (f"newest event {format_bound(self.newest, self.zone)} {label}"
+                      if self.newest else "no events")
             hint = f"{FORMATS_HINT}\n-1h etc. count back from the {newest}; empty = open"
             yield Static(Content(hint), id="time-hint")
             with Horizontal(classes="time-row"):
                 yield Label("from")
-                yield Input(format_bound(self._start), placeholder="open", id="time-from")
+                yield Input(format_bound(self._start, self.zone), placeholder="open",
+                            id="time-from")
             with Horizontal(classes="time-row"):
                 yield Label("to")
-                yield Input(format_bound(self._end), placeholder="open", id="time-to")
+                yield Input(format_bound(self._end, self.zone), placeholder="open",
+                            id="time-to")
             yield Static(Content(""), id="time-error")
         yield Footer()
 
@@ -191,14 +207,15 @@ class TimeRangeScreen(ModalScreen[TimeRange | None]):
     def _on_changed(self) -> None:
         """Say what the typed range means (or why it is wrong) while typing."""
         try:
-            start, end = parse_range(*self._values(), self.newest)
+            start, end = parse_range(*self._values(), self.newest, self.zone)
         except ValueError as error:
             self._show_error(str(error))
             return
         if start is None and end is None:
             text = "no time filter"
         else:
-            text = f"{format_bound(start) or '…'}  →  {format_bound(end) or '…'}  UTC"
+            text = (f"{format_bound(start, self.zone) or '…'}  →  "
+                    f"{format_bound(end, self.zone) or '…'}  {safe_text(self.zone.label)}")
         self.query_one("#time-error", Static).update(Content.styled(text, "$text-success"))
 
     @on(Input.Submitted)
@@ -208,7 +225,7 @@ class TimeRangeScreen(ModalScreen[TimeRange | None]):
 
     def action_apply(self) -> None:
         try:
-            result = parse_range(*self._values(), self.newest)
+            result = parse_range(*self._values(), self.newest, self.zone)
         except ValueError as error:
             self._show_error(str(error))
             return

@@ -1,7 +1,7 @@
 """The filter bar: the active filters as chips, newest last; each can be removed.
 
 The screen sets `labels` (attributes down); a chip posts `ChipRemoved` with its index when the
-user removes it with backspace/delete, `x` or a click (messages up).
+user removes it with backspace/delete, `x` or a click on its `×` (messages up).
 """
 
 from __future__ import annotations
@@ -41,12 +41,18 @@ class Chip(Static, can_focus=True):
         self.post_message(FilterBar.ChipRemoved(self.index))
 
     def on_click(self, event: events.Click) -> None:
+        """Only a click on the `×` removes the chip; elsewhere it selects it (a stray click
+        must not throw a filter away)."""
         event.stop()
-        self.post_message(FilterBar.ChipRemoved(self.index))
+        if event.x >= self.size.width - 3:  # " ×" plus the right padding
+            self.post_message(FilterBar.ChipRemoved(self.index))
+        else:
+            self.focus()
 
 
-class FilterBar(HorizontalScroll):
-    """Chips in one scrolling line; a hint when there is no filter."""
+class FilterBar(HorizontalScroll, can_focus=False):
+    """Chips in one scrolling line; a hint when there is no filter. Not a focus stop itself
+    (tab went table -> empty bar -> chips): the chips are."""
 
     class ChipRemoved(Message):
         """The user removed the chip at `index` (0 = the oldest)."""

@@ -133,6 +133,12 @@ class CompletionList(OptionList, can_focus=False):
 class SqlEditor(TextArea):
     """A TextArea whose edge keys walk history and whose keys drive the completion popup."""
 
+    # ctrl+a selects everything, as in every other editor (TextArea's default moves to the
+    # line start, which `home` still does; F7 keeps working too).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+a", "select_all", "Select all", show=False, id="trailtui.console.select_all"),
+    ]
+
     def __init__(self, console: SqlConsole, *, language: str | None, id: str | None = None) -> None:
         super().__init__(
             language=language, id=id, tab_behavior="focus", soft_wrap=False, show_line_numbers=False

@@ -138,6 +138,12 @@ def compute_widths(columns: Sequence[Column], available: int) -> list[int]:
         flex = next((i for i, column in enumerate(columns) if column.flex), len(columns) - 1)
         preferred[flex] += available - total
         return preferred
+    if len(columns) > 3:
+        # Many columns on a narrow screen: keep the leading (key) columns readable and let
+        # the later ones scroll, rather than cutting every column to a few characters.
+        from trailtui.widgets.column_fit import fit_widths
+
+        return fit_widths(preferred, minimum, available)
     excess = total - available
     slack = [p - m for p, m in zip(preferred, minimum, strict=True)]
     total_slack = sum(slack)
@@ -362,6 +368,10 @@ class VirtualTable(ScrollView, can_focus=True):
         self._cursor_row = 0
         self._cursor_column = 0
         self._marks: set[int] = set()
+        self.mark_by: tuple[str, ...] = ()
+        """Key columns (`_file_id`, `_line`): marks then follow the rows' keys, not their
+        positions, and outlive `set_source` (a filter change keeps them)."""
+        self._key_marks: set[tuple[object, ...]] = set()
         self._fetch_error_reported = False
         self._base_style: Style | None = None
 
@@ -386,7 +396,7 @@ class VirtualTable(ScrollView, can_focus=True):
         `cursor_row` is given. Marks are row indexes of the old view, so they are cleared."""
         self._source = source
         self._fetch_error_reported = False
-        had_marks = bool(self._marks)
+        had_marks = bool(self._marks) and not self.mark_by
         self._marks.clear()
         self._reset_rows()
         if cursor_row is not None:
@@ -443,13 +453,38 @@ class VirtualTable(ScrollView, can_focus=True):
 
     @property
     def marked_rows(self) -> frozenset[int]:
+        """Marked row positions (empty when marks follow keys: see `marked_keys`)."""
         return frozenset(self._marks)
 
+    @property
+    def marked_keys(self) -> frozenset[tuple[object, ...]]:
+        """Marked rows by their `mark_by` key values (whatever view they are in)."""
+        return frozenset(self._key_marks)
+
+    @marked_keys.setter
+    def marked_keys(self, keys: Iterable[tuple[object, ...]]) -> None:
+        new = set(keys)
+        if new != self._key_marks:
+            self._key_marks = new
+            self.refresh()
+
     def clear_marks(self) -> None:
-        if self._marks:
+        if self._marks or self._key_marks:
             self._marks.clear()
+            self._key_marks.clear()
             self.refresh()
             self._post(self.MarksChanged(self, 0))
+
+    def _row_key(self, row_index: int) -> tuple[object, ...] | None:
+        values = self.row_values(row_index)
+        if values is None:
+            return None
+        return tuple(values.get(k) for k in self.mark_by)
+
+    def _is_marked(self, row_index: int) -> bool:
+        if self.mark_by:
+            return bool(self._key_marks) and self._row_key(row_index) in self._key_marks
+        return row_index in self._marks
 
     def row_values(self, row_index: int) -> dict[str, object] | None:
         """The raw (unsanitised) values of a row by source column key, or None if unavailable.
@@ -560,6 +595,14 @@ class VirtualTable(ScrollView, can_focus=True):
         if not self._row_count:
             return
         row = self._cursor_row
+        if self.mark_by:
+            key = self._row_key(row)
+            if key is None:
+                return
+            self._key_marks.symmetric_difference_update({key})
+            self.refresh()
+            self._post(self.MarksChanged(self, len(self._key_marks)))
+            return
         if row in self._marks:
             self._marks.discard(row)
         else:
@@ -751,7 +794,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def _row_strip(self, row: int, layout: _Layout) -> Strip:
         texts = self._row_texts(row, layout)
         style = self._base_style or self.rich_style
-        marked = row in self._marks
+        marked = self._is_marked(row)
         if marked:
             style = self.get_component_rich_style("virtual-table--marked")
         is_cursor = row == self._cursor_row

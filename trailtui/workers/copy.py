@@ -32,6 +32,24 @@ class EventCopier:
             lambda: self._read(view, positions, as_array), name="copy", group="copy",
             thread=True, exclusive=True, exit_on_error=False, description="copy")
 
+    def copy_keys(self, keys: Sequence[tuple[int, int]]) -> None:
+        """Copy events by row key (marked events, whichever view they are in) as an array."""
+        self.host.run_worker(
+            lambda: self._read_keys(list(keys)), name="copy", group="copy",
+            exclusive=True, thread=True, exit_on_error=False)
+
+    def _read_keys(self, keys: list[tuple[int, int]]) -> None:
+        try:
+            records = self.data.records_by_key(keys)
+        except (DataError, JobCancelled) as exc:
+            self._call_ui(self._failed, str(exc))
+            return
+        if not records:
+            return
+        text = "[\n" + ",\n".join(records) + "\n]"
+        what = f"{len(records):,} event{'s' if len(records) != 1 else ''}"
+        self._call_ui(self.copy_text, text, what)
+
     def _read(self, view: ViewInfo, positions: Sequence[int] | None, as_array: bool) -> None:
         try:
             records = self.data.records(view, positions)
