@@ -7,9 +7,11 @@ one-liner does not pay for the UI.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import decimal
 import json
+import os
 import sys
 import uuid
 from collections.abc import Sequence
@@ -93,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `trailtui ... --sql ... | head`: the reader left; stop quietly
+        with contextlib.suppress(OSError, ValueError):  # no more writes reach the closed pipe
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # as a command killed by SIGPIPE (what `set -o pipefail` expects)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["fetch"]:  # the sub-command; a file named `fetch` opens as `./fetch`
         from trailtui.fetch.cli import main as fetch_main

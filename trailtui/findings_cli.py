@@ -44,6 +44,7 @@ def headless_findings(paths: Sequence[str], fmt: str, *, rules: Sequence[str] = 
         load_rules,
         run_findings,
     )
+    from trailtui.data.scan import skipped_text
     from trailtui.data.store import EventStore
     from trailtui.sanitize import safe_text
 
@@ -70,6 +71,8 @@ def headless_findings(paths: Sequence[str], fmt: str, *, rules: Sequence[str] = 
         report = store.load(paths)
         for msg in report.messages():
             print(f"trailtui: {safe_text(msg)}", file=err)
+        if time_range is not None:  # what the range left out, as --sql says it
+            print(f"trailtui: {skipped_text(time_range, *store.range_skipped)}", file=err)
         if store.event_count() == 0:
             print("trailtui: no events could be loaded", file=err)
             return 2

@@ -266,6 +266,7 @@ def headless_coverage(paths: Sequence[str], fmt: str = "table", *, cache: bool =
                       out: IO[str] | None = None, err: IO[str] | None = None,
                       time_range: TimeRange | None = None) -> int:
     """`trailtui PATH --coverage`: load, print the coverage, exit 0 (2: nothing loaded)."""
+    from trailtui.data.scan import skipped_text
     from trailtui.data.store import EventStore
     from trailtui.sanitize import safe_text
 
@@ -279,6 +280,8 @@ def headless_coverage(paths: Sequence[str], fmt: str = "table", *, cache: bool =
         report = store.load(paths)
         for msg in report.messages():
             print(f"trailtui: {safe_text(msg)}", file=err)
+        if time_range is not None:  # what the range left out, as --sql says it
+            print(f"trailtui: {skipped_text(time_range, *store.range_skipped)}", file=err)
         if store.event_count() == 0:
             print("trailtui: no events could be loaded", file=err)
             return 2

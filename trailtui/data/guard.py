@@ -25,12 +25,18 @@ from typing import Any, Final, TypeVar
 import duckdb
 
 from trailtui.data import schema
+from trailtui.data.investigate import VIEW_NAMES as _INVESTIGATE_VIEWS
 
 T = TypeVar("T")
 
 CONNECT_CONFIG: Final[dict[str, Any]] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
+    # A name that is not a table must never be read from the calling Python frame's variables
+    # (DuckDB's replacement scan): the console would reach modules and locals of trailtui, and
+    # a dropped view gave "Python Object ... found on line ..." instead of "does not exist".
+    # Set at connect so every cursor inherits it (a SET applies to one cursor only).
+    "python_enable_replacements": False,
 }
 DEFAULT_MEMORY_SHARE = 0.5
 
@@ -38,8 +44,13 @@ DEFAULT_MEMORY_SHARE = 0.5
 _READ_ONLY_KINDS: Final = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL", "SET", "VARIABLE_SET",
                                      "RELATION", "PREPARE", "EXECUTE"})
 _DATA_KINDS: Final = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE_INTO", "COPY"})
-_PROTECTED_TABLES: Final = ("events", "chunk_sources", "finding_rules", "finding_hits")
-_PROTECTED_VIEWS: Final = ("findings",)  # the findings panel (data/findings/engine.py)
+_PROTECTED_TABLES: Final = ("events", "chunk_sources", "finding_rules", "finding_hits",
+                             *(f"_inv_{name}" for name in _INVESTIGATE_VIEWS))
+_PROTECTED_VIEWS: Final = (
+    "findings",  # the findings panel (data/findings/engine.py)
+    # actors (A), sessions (K), first_seen (N) and what they read (data/investigate.py)
+    *_INVESTIGATE_VIEWS, *(f"{name}_live" for name in _INVESTIGATE_VIEWS),
+)
 _COMPAT_NAME = re.compile(r"CREATE OR REPLACE (VIEW|MACRO) ([\w.]+)", re.IGNORECASE)
 _DETACH_MAIN = re.compile(r"^\s*DETACH\s+(?:DATABASE\s+)?(?:IF\s+EXISTS\s+)?\"?m\"?\s*;?\s*$",
                           re.IGNORECASE)
@@ -151,9 +162,10 @@ def run_guarded(cur: duckdb.DuckDBPyConnection, sql: str, run: Callable[[], T]) 
     if before != after:
         _rollback(cur)
         raise Refused(
-            "the console cannot drop or change events, chunk_sources or the compatibility "
-            "views (the screen depends on them): rolled back, nothing changed. Copy what you "
-            "need: CREATE TABLE mine AS SELECT * FROM events")
+            "the console cannot drop or change events, chunk_sources, the compatibility "
+            "views or the actors/sessions/first_seen views (the screens depend on them): "
+            "rolled back, nothing changed. Copy what you need: "
+            "CREATE TABLE mine AS SELECT * FROM events")
     try:
         cur.execute("COMMIT").fetchall()
     except duckdb.Error:

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 
@@ -849,6 +849,28 @@ def _drop_oversized(records: list[Record], damage: Damage) -> list[Record]:
     if places is not None:
         damage.places = places
     return keep
+
+
+DIGESTS_NAMED: Final = 5
+"""Up to this many digest objects get a note each; more are counted in one note."""
+
+
+def set_aside_digests(files: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """The files to read, and the notes for the S3 tree's CloudTrail-Digest objects.
+
+    An organisation trail synced down holds a digest per region and hour (tens of thousands
+    over 90 days); one note each flooded stderr and the message log. A few keep a note each
+    (naming them); more are counted in one line naming the first.
+    """
+    digests = [f for f in files if path_partition(f).kind == "Digest"]
+    if not digests:
+        return list(files), []
+    dropped = set(map(id, digests))
+    rest = [f for f in files if id(f) not in dropped]
+    if len(digests) <= DIGESTS_NAMED:
+        return rest, [f"{d}: CloudTrail digest file (no events), skipped" for d in digests]
+    return rest, [f"{len(digests):,} CloudTrail digest files (no events) skipped, "
+                  f"e.g. {digests[0]}"]
 
 
 def read_file(path: Path) -> FileRecords:

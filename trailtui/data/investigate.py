@@ -442,6 +442,28 @@ def new_and_rare(
             for f, v, p, fs, ls, n, nw, r in rows]
 
 
+def new_and_rare_counts(
+    cur: duckdb.DuckDBPyConnection,
+    *,
+    window: timedelta = timedelta(days=1),
+    rare_max: int = 1,
+) -> tuple[int, int, int]:
+    """How many values are new in the last `window`, how many rare, and how many either.
+
+    `new_and_rare` stops at `limit` rows (new first), so its rows cannot be counted for the
+    title: at the demo's 3,000 events the list held 514 of 4,369 rare values.
+    """
+    row = cur.execute(
+        """WITH v AS (SELECT first_seen >= (SELECT max(eventTime) FROM events) - ? AS new,
+                             events <= ? AS rare
+                      FROM first_seen WHERE field IN (SELECT unnest(?::VARCHAR[])))
+           SELECT count(*) FILTER (WHERE new), count(*) FILTER (WHERE rare),
+                  count(*) FILTER (WHERE new OR rare) FROM v""",
+        [window, int(rare_max), list(FIRST_SEEN_FIELDS)],
+    ).fetchone()
+    return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+
+
 # -- requestParameters -----------------------------------------------------------------------
 
 

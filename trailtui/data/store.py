@@ -241,7 +241,8 @@ class EventStore:
         expanded = ingest.expand_paths(paths)
         report.errors.extend(expanded.problems)
         kept = prune(expanded.files, self.time_range)
-        files = kept.files
+        files, digest_notes = ingest.set_aside_digests(kept.files)  # one note, not one each
+        report.warnings.extend(digest_notes)
         report.pruned_objects = kept.skipped
         self.range_skipped[0] += kept.skipped
         if not files:

@@ -30,7 +30,7 @@ from trailtui.jsontext import (
     parse_json,
     text_lines,
 )
-from trailtui.sanitize import safe_text
+from trailtui.sanitize import cell_fit, safe_cell, safe_text
 from trailtui.widgets.json_view import JsonView
 
 PIVOT_KEYS: Final[dict[str, str]] = {
@@ -203,8 +203,13 @@ class DetailScreen(ModalScreen[Chip | None]):
         return Content(safe_text(self._field("eventName") or "event"))
 
     def _header(self) -> Content:
-        name = safe_text(self._field("eventName") or "(no eventName)")
-        when = _format_time(self._field("eventTime"), self.zone)
+        # Each value is cut to a budget: the header holds 4 lines, and one forged 500-character
+        # name pushed the source/IP and findings lines out of sight (the JSON has it whole).
+        name = safe_cell(self._field("eventName") or "(no eventName)", 48)
+        stamp = self._field("eventTime")
+        when = _format_time(stamp, self.zone)
+        if not isinstance(stamp, dt.datetime):  # text as given: forged, any length
+            when = cell_fit(when, 40)
         actor = self._field("actor")
         if actor is None and isinstance(self._parsed, JsonObject):
             identity = self._parsed.get("userIdentity")
@@ -215,7 +220,7 @@ class DetailScreen(ModalScreen[Chip | None]):
             ("  ·  ", "dim"),
             when or "(no time)",
             ("  ·  ", "dim"),
-            (safe_text(actor or "(unknown actor)"), "bold"),
+            (safe_cell(actor or "(unknown actor)", 64), "bold"),
         ]
         extra: list[str | Content | tuple[str, str]] = []
         for label, value in (
@@ -226,12 +231,12 @@ class DetailScreen(ModalScreen[Chip | None]):
             if value is not None:
                 if extra:
                     extra.append(("  ·  ", "dim"))
-                extra.extend([(f"{label} ", "dim"), safe_text(value)])
+                extra.extend([(f"{label} ", "dim"), safe_cell(value, 48)])
         error = self._field("errorCode")
         if error is not None:
             if extra:
                 extra.append(("  ·  ", "dim"))
-            extra.append((safe_text(error), "bold $text-error"))
+            extra.append((safe_cell(error, 40), "bold $text-error"))
         if extra:
             parts.append("\n")
             parts.extend(extra)
@@ -244,7 +249,7 @@ class DetailScreen(ModalScreen[Chip | None]):
                     parts.append(("  ·  ", "dim"))
                 style = "bold $text-error" if level in ("high", "critical") else (
                     "bold $text-warning" if level == "medium" else "")
-                parts.extend([(f"{level} ", style), safe_text(title)])
+                parts.extend([(f"{level} ", style), safe_cell(title, 60)])
             if len(found) > 4:
                 parts.append((f"  (+{len(found) - 4})", "dim"))
         return Content.assemble(*parts)

@@ -7,10 +7,12 @@ from what the keys do; README's key table is the same text (a test compares them
 
 from __future__ import annotations
 
+import textwrap
 from itertools import groupby
 from typing import ClassVar, Final
 
 from rich.cells import cell_len
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -37,9 +39,14 @@ def _ordered() -> list[tuple[str, str, str]]:
     return list(KEYS)
 
 
-def help_content() -> Content:
-    """The key table as styled Content (built from parts: never parsed as markup)."""
+def help_content(room: int | None = None) -> Content:
+    """The key table as styled Content (built from parts: never parsed as markup).
+
+    With `room` (cells), descriptions wrap under their own column rather than being cut at
+    the box's edge (100 columns cut several).
+    """
     width = max(cell_len(key) for _, key, _ in KEYS) + 2
+    wrap_at = None if room is None else max(20, room - 2 - width)
     parts: list[str | tuple[str, str]] = []
     for group, entries in groupby(_ordered(), key=lambda entry: entry[0]):
         if parts:
@@ -47,7 +54,10 @@ def help_content() -> Content:
         parts.extend([(group, "bold underline"), "\n"])
         for _, key, description in entries:
             pad = " " * (width - cell_len(key))
-            parts.extend([("  ", ""), (key, "bold $text-accent"), pad, description, "\n"])
+            lines = textwrap.wrap(description, wrap_at) if wrap_at else [description]
+            parts.extend([("  ", ""), (key, "bold $text-accent"), pad, lines[0], "\n"])
+            for more in lines[1:]:
+                parts.extend([" " * (2 + width), more, "\n"])
     return Content.assemble(*parts).rstrip()
 
 
@@ -71,7 +81,7 @@ class HelpScreen(ModalScreen[None]):
             background: $surface;
             padding: 0 2;
         }
-        & #help-keys { width: auto; }
+        & #help-keys { width: auto; max-width: 100%; }
     }
     """
 
@@ -84,6 +94,10 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#help", VerticalScroll).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # The screen less the box's border, padding and scrollbar.
+        self.query_one("#help-keys", Static).update(help_content(event.size.width - 8))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -94,8 +94,10 @@ class NewValuesScreen(ModalScreen[list[Chip] | None]):
     @work(thread=True, group="new-values", exclusive=True, exit_on_error=False)
     def _load(self, job: Job, window: dt.timedelta, rare: int) -> None:
         try:
-            found = self.data.ask(
-                lambda cur: investigate.new_and_rare(cur, window=window, rare_max=rare), job)
+            found, counts = self.data.ask(
+                lambda cur: (investigate.new_and_rare(cur, window=window, rare_max=rare),
+                             investigate.new_and_rare_counts(cur, window=window,
+                                                             rare_max=rare)), job)
         except JobCancelled:
             return
         except DataError as exc:
@@ -103,22 +105,24 @@ class NewValuesScreen(ModalScreen[list[Chip] | None]):
                                       markup=False)
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, found)
+            self.app.call_from_thread(self._show, found, counts)
 
-    def _show(self, found: list[investigate.NewValue]) -> None:
+    def _show(self, found: list[investigate.NewValue], counts: tuple[int, int, int]) -> None:
         self.values = found
         table: DataTable[Text] = self.query_one("#new-table", DataTable)
         table.clear()
         for v in found:
             what = Text("new", style="bold yellow") if v.new else Text("rare", style="dim")
             table.add_row(what, Text(FIELD_TITLES.get(v.field, v.field)),
-                          Text(safe_text(v.value)), _when(v.first_seen), _when(v.last_seen),
+                          Text(safe_text(v.value), overflow="ellipsis", no_wrap=True),
+                          _when(v.first_seen), _when(v.last_seen),
                           Text(f"{v.events:,}", justify="right"))
         table.loading = False
-        new = sum(1 for v in found if v.new)
+        new, rare, either = counts  # in all: the list stops at its limit
         box = self.query_one("#new-values", Vertical)
+        shown = f" · first {len(found):,} shown" if len(found) < either else ""
         box.border_title = (f"New in the {WINDOWS[self.window][0]}: {new:,} · rare (seen ≤ "
-                            f"{RARE[self.rare]} times): {len(found) - new:,}")
+                            f"{RARE[self.rare]} times): {rare:,}{shown}")
         table.focus()
 
     def action_pick(self) -> None:

@@ -85,7 +85,8 @@ class ParamsScreen(ModalScreen[list[Chip] | None]):
         table.add_column("requestParameters key", width=40)
         table.add_column("Events", width=10)
         for api, key, n in keys:
-            table.add_row(Text(safe_text(api)), Text(safe_text(key)),
+            table.add_row(Text(safe_text(api), overflow="ellipsis", no_wrap=True),
+                          Text(safe_text(key), overflow="ellipsis", no_wrap=True),
                           Text(f"{n:,}", justify="right"))
         box = self.query_one("#params", Vertical)
         box.border_title = f"requestParameters by API · {len(keys):,} keys"
@@ -113,7 +114,8 @@ class ParamsScreen(ModalScreen[list[Chip] | None]):
         table.add_column(Text(safe_text(f"{api} · requestParameters.{key}")), width=80)
         table.add_column("Events", width=10)
         for value, n in values:
-            cell = Text(NULL_LABEL, style="dim") if value is None else Text(safe_text(value))
+            cell = Text(NULL_LABEL, style="dim") if value is None else Text(
+                safe_text(value), overflow="ellipsis", no_wrap=True)
             table.add_row(cell, Text(f"{n:,}", justify="right"))
         box = self.query_one("#params", Vertical)
         box.border_title = Content(safe_text(f"{api} · {key} · {len(values):,} values"))

@@ -39,7 +39,7 @@ def _cell(value: object) -> Text:
         return Text(value.strftime("%Y-%m-%d %H:%M"))
     if isinstance(value, int):
         return Text(f"{value:,}", justify="right")
-    return Text(safe_text(value))
+    return Text(safe_text(value), overflow="ellipsis", no_wrap=True)  # a cut shows "…"
 
 
 class SessionsScreen(ModalScreen[list[Chip] | None]):
