@@ -115,14 +115,39 @@ FROM (
   FROM events
   WHERE eventName IN ({_ISSUING_LIST}) AND errorCode IS NULL
 ) g
-WHERE coalesce(resp.credentials.accessKeyId, '') <> ''
-QUALIFY row_number() OVER (PARTITION BY issued_key ORDER BY created, assume_event_id) = 1"""
+-- The key test sits in QUALIFY, not WHERE: a WHERE is pushed below the projection and parses
+-- responseElements a second time. It drops whole partitions, so the numbering is the same.
+QUALIFY coalesce(issued_key, '') <> ''
+  AND row_number() OVER (PARTITION BY issued_key ORDER BY created, assume_event_id) = 1"""
 
 # One row per temporary credential (ASIA... key) used or issued in the data: who it is, who
 # obtained it (by the issuing event), from where, when, what it did, and the chain of roles
 # that led to it (`alice -> RoleA@111111111111 -> RoleB@222222222222`).
 SESSIONS_SQL: Final[str] = """CREATE OR REPLACE VIEW sessions_live AS
-WITH RECURSIVE used AS (
+WITH RECURSIVE k AS (
+  -- Most temporary keys make one call: their row is read as is (the aggregates of one row),
+  -- and only keys seen more than once are aggregated (string min()s over ~all keys dominated).
+  SELECT access_key, count(*) AS n, min(rowid) AS rid
+  FROM events WHERE access_key LIKE 'ASIA%' GROUP BY access_key
+), used AS (
+  SELECT
+    e.access_key,
+    e.identity_type,
+    coalesce(e."userIdentity".sessionContext.sessionIssuer.accountId,
+             e."userIdentity".accountId, e.account_id) AS account_id,
+    e."userIdentity".sessionContext.sessionIssuer.userName AS issuer_name,
+    e."userIdentity".sessionContext.sessionIssuer.arn AS issuer,
+    e."userIdentity".arn AS session_arn,
+    e."userIdentity".sessionContext.sourceIdentity AS used_source_identity,
+    e."userIdentity".sessionContext.attributes.mfaAuthenticated = 'true' AS mfa,
+    e.eventTime AS first_used,
+    e.eventTime AS last_used,
+    1::BIGINT AS events,
+    (e.errorCode IS NOT NULL)::BIGINT AS failed,
+    (e.eventName IS NOT NULL)::BIGINT AS apis,
+    e.actor AS used_actor
+  FROM events e JOIN k ON e.rowid = k.rid AND k.n = 1
+  UNION ALL
   SELECT
     access_key,
     min(identity_type) AS identity_type,
@@ -141,7 +166,7 @@ WITH RECURSIVE used AS (
     count(DISTINCT eventName) AS apis,
     min(actor) AS used_actor
   FROM events
-  WHERE access_key LIKE 'ASIA%'
+  WHERE access_key IN (SELECT access_key FROM k WHERE n > 1)
   GROUP BY access_key
 ), s AS (
   SELECT
