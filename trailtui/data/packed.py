@@ -14,17 +14,19 @@ slowed. The compressed bytes are covered by the cache's CRC-32 blocks (checked l
 from __future__ import annotations
 
 import bisect
-import mmap
 import os
 import threading
 from array import array
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 import zstandard
 
 from trailtui.data.cache import CacheDamaged, Verifier
+from trailtui.data.results import quote_ident
 
 FRAME = 1 << 20
 LEVEL = 3
@@ -46,38 +48,46 @@ def frame_lines(offsets: array, count: int) -> array:  # type: ignore[type-arg]
 _local = threading.local()
 
 
-def _compress(data: memoryview) -> bytes:
+def _compress(fd: int, start: int, end: int) -> bytes:
+    """One frame: read and compress in a worker thread (both release the GIL)."""
     comp = getattr(_local, "comp", None)
     if comp is None:
         comp = _local.comp = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
+    data = os.pread(fd, end - start, start)
+    if len(data) != end - start:
+        raise OSError(f"chunk ended early at byte {start + len(data):,}")
     return comp.compress(data)
 
 
 def pack(src: Path, dst: Path, index: Path, offsets: array,  # type: ignore[type-arg]
          count: int) -> None:
-    """Compress `src` (NDJSON with line `offsets`) into `dst` frames and its frame `index`."""
+    """Compress `src` (NDJSON with line `offsets`) into `dst` frames and its frame `index`.
+
+    A few frames are in flight at a time, so memory stays a few MiB whatever the chunk size.
+    """
     lines = frame_lines(offsets, count)
     starts = array("q", [0])
-    with src.open("rb") as fh, dst.open("wb") as out:
+    workers = max(1, min(4, os.cpu_count() or 1))
+    with src.open("rb") as fh, dst.open("wb") as out, ThreadPoolExecutor(workers) as pool:
         size = os.fstat(fh.fileno()).st_size
         if size != offsets[count]:
             raise OSError(f"{src.name} is {size:,} bytes, its index says {offsets[count]:,}")
-        if size:
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                view = memoryview(mm)
-                try:
-                    parts = [view[offsets[lines[i]]:offsets[lines[i + 1]]]
-                             for i in range(len(lines) - 1)]
-                    with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
-                        for blob in pool.map(_compress, parts):
-                            out.write(blob)
-                            starts.append(starts[-1] + len(blob))
-                    del parts
-                finally:
-                    view.release()
+        todo: deque[Future[bytes]] = deque()
+        for i in range(len(lines) - 1):
+            todo.append(pool.submit(_compress, fh.fileno(), offsets[lines[i]],
+                                    offsets[lines[i + 1]]))
+            if len(todo) > 2 * workers:
+                _put(out, starts, todo.popleft().result())
+        while todo:
+            _put(out, starts, todo.popleft().result())
     with index.open("wb") as fh:
         starts.tofile(fh)
         lines.tofile(fh)
+
+
+def _put(out: BinaryIO, starts: array, blob: bytes) -> None:  # type: ignore[type-arg]
+    out.write(blob)
+    starts.append(starts[-1] + len(blob))
 
 
 def read_index(index: Path) -> tuple[array, array]:  # type: ignore[type-arg]
@@ -145,3 +155,16 @@ class Packed:
             while len(self._frames) > KEEP_FRAMES:
                 self._frames.popitem(last=False)
             return data
+
+
+# DuckDB keeps these free-form JSON payloads uncompressed (its FSST/dictionary do not pay on
+# them); forcing zstd on just these two makes the cached table ~2.8x smaller (166 -> 59 MB at
+# 200k events) and it is read back as fast. Forcing it on every column made it bigger.
+ZSTD_COLUMNS = frozenset({"requestParameters", "responseElements"})
+
+
+def table_ddl(columns: Iterable[tuple[str, str]]) -> str:
+    """Column list for the cached events table: (name, DuckDB type) pairs, zstd where it pays."""
+    return ", ".join(f"{quote_ident(name)} {dtype}"
+                     + (" USING COMPRESSION zstd" if name in ZSTD_COLUMNS else "")
+                     for name, dtype in columns)

@@ -478,7 +478,10 @@ class EventStore:
         db.unlink(missing_ok=True)
         run(cur, "ATTACH ? AS cache_out", [str(db)])
         try:
-            run(cur, "CREATE TABLE cache_out.events AS SELECT * FROM m.events")
+            cols = run(cur, "SELECT column_name, data_type FROM duckdb_columns() WHERE "
+                            "database_name = 'm' AND table_name = 'events' ORDER BY column_index")
+            run(cur, f"CREATE TABLE cache_out.events ({packed.table_ddl(cols)})")
+            run(cur, "INSERT INTO cache_out.events SELECT * FROM m.events")
             run(cur, "CREATE TABLE cache_out.chunk_sources AS SELECT * FROM m.chunk_sources")
         finally:
             run(cur, "DETACH cache_out")
