@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -220,6 +221,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         self._old_views: list[str] = []
         self._widths: dict[str, int] = {}
         self._focused_once = False
+        self._focus_before: Widget | None = None  # where escape from `:` or `/` goes back to
         self._last_live_refresh = 0.0
         # One repaint per filter change: the view waits (briefly) for its facets.
         self._paint = PairedPaint(self, lambda: self.generation, self._show_view,
@@ -661,6 +663,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         box = self.query_one("#search", Input)
         box.display = True
         box.value = ""
+        self._remember_focus()
         box.focus()
 
     @on(Input.Submitted, "#search")
@@ -686,12 +689,12 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         console = self.query_one(SqlConsole)
         if console.display and console.has_focus_within:
             console.display = False
-            self._table().focus()
+            self._focus_back()
             return
         box = self.query_one("#search", Input)
         if box.display:
             box.display = False
-            self.query_one("#events", VirtualTable).focus()
+            self._focus_back()
             return
         # Escape cancels exactly what the status line says is running.
         if self.is_loading and self._load_job is not None and not self._load_job.is_cancelled:
@@ -845,7 +848,22 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         """`:` opens the console under the table (again: back to the editor)."""
         console = self.query_one(SqlConsole)
         console.display = True
+        self._remember_focus()
         console.editor.focus()
+
+    def _remember_focus(self) -> None:
+        """Escape from the console or search goes back where the user was, not always the table."""
+        focused = self.focused
+        if focused is not None and not (self.query_one(SqlConsole) in focused.ancestors_with_self
+                                         or focused is self.query_one("#search")):
+            self._focus_before = focused
+
+    def _focus_back(self) -> None:
+        before, self._focus_before = self._focus_before, None
+        if before is not None and before.is_attached and before.visible and before.focusable:
+            before.focus()
+        else:
+            self._table().focus()
 
     def on_unmount(self) -> None:
         self.runner.close()
