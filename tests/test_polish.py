@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from trailtui.app import TrailApp
 from trailtui.cli import demo_path
 from trailtui.pilot import settle
 from trailtui.screens.browser import BrowserScreen
+from trailtui.screens.findings import FindingsOptions
 from trailtui.widgets.facet_panel import FacetPanel
+from trailtui.widgets.findings_panel import FindingsPanel
 
 SIZE = (160, 48)
 
@@ -35,3 +40,31 @@ async def test_escape_from_console_or_search_returns_to_the_facet(key: str) -> N
         await pilot.press("escape")
         await settle(pilot)
         assert app.focused is panel
+
+
+async def test_a_bad_exclusions_file_is_named_and_findings_run_without_it(tmp_path: Path) -> None:
+    """Headless refuses a bad exclusions file; the app runs findings anyway and must say so,
+    not file it under "Rules not used"."""
+    bad_ex = tmp_path / "ex.toml"
+    bad_ex.write_text("this is = = not toml")
+    app = TrailApp([str(demo_path())], cache=False,
+                   findings=FindingsOptions((), True, str(bad_ex)))
+    notes: list[tuple[str, str]] = []
+    async with app.run_test(size=SIZE) as pilot:
+        original = app.notify
+
+        def spy(message: str, **kwargs: Any) -> None:
+            notes.append((str(kwargs.get("title", "")), message))
+            original(message, **kwargs)
+
+        app.notify = spy  # type: ignore[method-assign]
+        await settle(pilot)
+        assert browser(app).query_one(FindingsPanel).findings  # the pack still ran
+        about = [(t, m) for t, m in notes if "ex.toml" in m]
+        assert about, notes
+        title, message = about[0]
+        assert "rules not used" not in title.lower()
+        text = f"{title}\n{message}".lower()
+        assert "exclusions file" in text and "could not be read" in text
+        assert "not valid toml" in text  # the reason
+        assert "without exclusions" in text

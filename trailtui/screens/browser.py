@@ -43,7 +43,12 @@ from trailtui.data.tz import TimeZone
 from trailtui.messages import FacetsReady, LoadFinished, LoadProgressed, ViewReady, WorkFailed
 from trailtui.sanitize import safe_text
 from trailtui.screens.explore_actions import ExploreActions
-from trailtui.screens.findings import FindingsOptions, FindingsReady, start_findings
+from trailtui.screens.findings import (
+    FindingsOptions,
+    FindingsReady,
+    exclusions_note,
+    start_findings,
+)
 from trailtui.screens.investigate_view import InvestigateMixin, after_load, view_histogram
 from trailtui.screens.repaint import PairedPaint
 from trailtui.widgets.facet_panel import FacetPanel
@@ -392,6 +397,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
     def _on_findings(self, message: FindingsReady) -> None:
         self.query_one(FindingsPanel).findings = message.summaries
         self.runner.refresh_completions()  # the `findings` view now exists
+        exclusions_note(message, self)
         if message.problems:
             shown = "\n".join(safe_text(p) for p in message.problems[:5])
             more = len(message.problems) - 5
