@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _fixtures import events_store, record
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import Static
 
 from trailtui.app import TrailApp
 from trailtui.cli import demo_path
+from trailtui.data.filters import Chip, FilterState
+from trailtui.data.service import DataService
 from trailtui.pilot import settle
+from trailtui.screens.actors import ActorsScreen
 from trailtui.screens.browser import BrowserScreen
 from trailtui.screens.findings import FindingsOptions
+from trailtui.screens.new_values import NewValuesScreen
+from trailtui.screens.params import ParamsScreen
+from trailtui.screens.sessions import SessionsScreen
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.findings_panel import FindingsPanel
 
@@ -68,3 +79,39 @@ async def test_a_bad_exclusions_file_is_named_and_findings_run_without_it(tmp_pa
         assert "exclusions file" in text and "could not be read" in text
         assert "not valid toml" in text  # the reason
         assert "without exclusions" in text
+
+
+class Host(App[None]):
+    """A bare app that pushes one screen."""
+
+    def __init__(self, make: Callable[[], Screen[Any]]) -> None:
+        super().__init__()
+        self._make = make
+
+    def on_mount(self) -> None:
+        self.push_screen(self._make())
+
+
+NOTHING = FilterState().add(Chip.include("eventName", "NoSuchEventAnywhere"))
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (lambda d: ActorsScreen(d, NOTHING), "no actors under this filter"),
+    (lambda d: ParamsScreen(d, NOTHING), "no requestParameters under this filter"),
+    (SessionsScreen, "no temporary credentials"),
+    (NewValuesScreen, "nothing new in the last day"),
+])
+async def test_empty_explore_screens_say_so(tmp_path: Path, make: Callable[[DataService],
+                                            Screen[Any]], expected: str) -> None:
+    """0 rows (a filter matching nothing, IAM users only, one quiet day): one clear line,
+    not a blank grid."""
+    quiet = [record(i) for i in range(5)]  # seen days before the last day, 10 times each
+    quiet += [record(i, eventTime=f"2024-05-05T10:00:0{i}Z") for i in range(5)]
+    with events_store(quiet, tmp_path) as store:
+        app = Host(lambda: make(DataService(store)))
+        async with app.run_test(size=SIZE) as pilot:
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            notes = [n for n in app.screen.query(Static)
+                     if n.display and expected in str(n.render())]
+            assert notes, [str(n.render()) for n in app.screen.query(Static)]
