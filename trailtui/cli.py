@@ -180,43 +180,29 @@ def headless(paths: Sequence[str], sql: str, fmt: str, *, cache: bool = True,
              out: IO[str] | None = None, err: IO[str] | None = None,
              time_range: timerange.TimeRange | None = None) -> int:
     """Load, run one query, print it whole. 0 ok, 1 query failed, 2 nothing could be loaded."""
-    from trailtui.data.service import DataError, DataService, JobCancelled
-    from trailtui.data.store import EventStore
-    from trailtui.sanitize import safe_multiline, safe_text  # Textual-free
+    from trailtui.data.service import DataError, JobCancelled, finish_headless, load_headless
+    from trailtui.sanitize import safe_multiline  # Textual-free
 
     out = out or sys.stdout
     err = err or sys.stderr
-    if not paths:
-        print("trailtui: --sql needs at least one PATH to load", file=err)
-        return 2
-    store = EventStore(cache=cache, time_range=time_range)
-    data = DataService(store)  # the same door to the data as the app
+    loaded = load_headless(paths, flag="--sql", cache=cache, time_range=time_range, err=err)
+    if isinstance(loaded, int):
+        return loaded
+    answered = False
     try:
-        report = data.load(data.job("load"), paths)
-        # Messages can quote file content (a CSV header) and DuckDB errors quote values
-        # (`Could not convert string '...'`): never let those control the terminal.
-        for msg in report.messages():
-            print(f"trailtui: {safe_text(msg)}", file=err)
-        if time_range is not None:  # what the range left out, so a short answer is explained
-            print(f"trailtui: {data.range_note()}", file=err)
-        if data.event_count() == 0:
-            print("trailtui: no events could be loaded", file=err)
-            return 2
         try:
             # TIMESTAMPTZ values come back in UTC (the session's zone); `plain` prints them
             # like eventTime, with a Z.
-            columns, types, rows = data.headless_query(sql)
+            columns, types, rows = loaded.headless_query(sql)
         except (DataError, JobCancelled) as exc:
             print(f"trailtui: query failed: {safe_multiline(str(exc))}", file=err)
             return 1
         write_result(out, fmt, columns, types, rows)
         out.flush()
-        problem = store.save_cache()
-        if problem:
-            print(f"trailtui: {safe_text(problem)}", file=err)
-        return 0
+        answered = True
     finally:
-        store.close()
+        finish_headless(loaded, err, save=answered)
+    return 0
 
 
 def plain(value: Any) -> Any:

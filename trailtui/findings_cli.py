@@ -38,19 +38,16 @@ def headless_findings(paths: Sequence[str], fmt: str, *, rules: Sequence[str] = 
     """Load, run the rules, print. 0 ok, 1 bad rules/exclusions file, 2 nothing loaded."""
     from trailtui.cli import write_result
     from trailtui.data.findings import (
-        FINDINGS_ORDER,
         ExclusionError,
         load_exclusions,
         load_rules,
-        run_findings,
     )
-    from trailtui.data.scan import skipped_text
-    from trailtui.data.store import EventStore
+    from trailtui.data.service import finish_headless, load_headless
     from trailtui.sanitize import safe_text
 
     out = out or sys.stdout
     err = err or sys.stderr
-    if not paths:
+    if not paths:  # before reading rules: the same message as --sql
         print("trailtui: --findings needs at least one PATH to load", file=err)
         return 2
     try:
@@ -66,29 +63,17 @@ def headless_findings(paths: Sequence[str], fmt: str, *, rules: Sequence[str] = 
     if not len(rs):
         print("trailtui: no detection rules to run", file=err)
         return 1
-    store = EventStore(cache=cache, time_range=time_range)  # --since/--until
+    loaded = load_headless(paths, flag="--findings", cache=cache, time_range=time_range,
+                           err=err)
+    if isinstance(loaded, int):
+        return loaded
     try:
-        report = store.load(paths)
-        for msg in report.messages():
-            print(f"trailtui: {safe_text(msg)}", file=err)
-        if time_range is not None:  # what the range left out, as --sql says it
-            print(f"trailtui: {skipped_text(time_range, *store.range_skipped)}", file=err)
-        if store.event_count() == 0:
-            print("trailtui: no events could be loaded", file=err)
-            return 2
-        cur = store.cursor()
-        run = run_findings(cur, rs, excl)
+        run, types, rows = loaded.finding_rows(rs, excl, FINDING_COLUMNS)
         for prob in run.problems:
             print(f"trailtui: rule not used: {safe_text(prob.source)} ({safe_text(prob.title)})"
                   f": {safe_text(prob.reason)}", file=err)
-        cols = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
-        result = cur.execute(f"SELECT {cols} FROM findings ORDER BY {FINDINGS_ORDER}")
-        types = [str(d[1]) for d in result.description or []]
-        write_result(out, fmt, list(FINDING_COLUMNS), types, result.fetchall())
+        write_result(out, fmt, list(FINDING_COLUMNS), types, rows)
         out.flush()
-        problem = store.save_cache()
-        if problem:
-            print(f"trailtui: {safe_text(problem)}", file=err)
-        return 0
     finally:
-        store.close()
+        finish_headless(loaded, err)
+    return 0

@@ -93,7 +93,8 @@ def key_rows() -> list[KeyRow]:
         *_rows("Detail", DetailScreen.BINDINGS),
         *_rows("Detail", JsonView.BINDINGS),
         *_rows("SQL console", SqlConsole.BINDINGS),
-        *_rows("Global", TrailApp.BINDINGS),
+        # The browser's own binding of a key wins over the app's (q asks first there).
+        *_rows("Global", TrailApp.BINDINGS, skip=frozenset({"trailtui.quit"})),
         *_rows("Global", BrowserScreen.BINDINGS, skip=table),
         *_rows("Athena/Trino", RemoteBrowserScreen.BINDINGS, only=RemoteBrowserScreen.OWN_KEYS),
         *_rows("Actors", ActorsScreen.BINDINGS),

@@ -266,30 +266,18 @@ def headless_coverage(paths: Sequence[str], fmt: str = "table", *, cache: bool =
                       out: IO[str] | None = None, err: IO[str] | None = None,
                       time_range: TimeRange | None = None) -> int:
     """`trailtui PATH --coverage`: load, print the coverage, exit 0 (2: nothing loaded)."""
-    from trailtui.data.scan import skipped_text
-    from trailtui.data.store import EventStore
+    from trailtui.data.service import finish_headless, load_headless
     from trailtui.sanitize import safe_text
 
     out = out or sys.stdout
     err = err or sys.stderr
-    if not paths:
-        print("trailtui: --coverage needs at least one PATH to load", file=err)
-        return 2
-    store = EventStore(cache=cache, time_range=time_range)  # --since/--until
+    loaded = load_headless(paths, flag="--coverage", cache=cache, time_range=time_range,
+                           err=err)
+    if isinstance(loaded, int):
+        return loaded
     try:
-        report = store.load(paths)
-        for msg in report.messages():
-            print(f"trailtui: {safe_text(msg)}", file=err)
-        if time_range is not None:  # what the range left out, as --sql says it
-            print(f"trailtui: {skipped_text(time_range, *store.range_skipped)}", file=err)
-        if store.event_count() == 0:
-            print("trailtui: no events could be loaded", file=err)
-            return 2
-        cur = store.cursor()
-        try:
-            cov = coverage(cur, store.sources)
-        finally:
-            cur.close()
+        sources = loaded.store.sources
+        cov = loaded.ask(lambda cur: coverage(cur, sources))
         if fmt in ("json", "jsonl"):
             text = json.dumps(cov.to_json(), ensure_ascii=True,
                               indent=None if fmt == "jsonl" else 2)
@@ -298,9 +286,6 @@ def headless_coverage(paths: Sequence[str], fmt: str = "table", *, cache: bool =
             for line in cov.lines():
                 out.write(safe_text(line) + "\n")
         out.flush()
-        problem = store.save_cache()
-        if problem:
-            print(f"trailtui: {safe_text(problem)}", file=err)
-        return 0
     finally:
-        store.close()
+        finish_headless(loaded, err)
+    return 0

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, TypeVar
+from typing import IO, Final, TypeVar
 
 import duckdb
 
@@ -46,6 +46,7 @@ from trailtui.data.export import (
 )
 from trailtui.data.filters import FacetValue, FilterState
 from trailtui.data.findings import (
+    FINDINGS_ORDER,
     Exclusion,
     FindingsRun,
     FindingSummary,
@@ -64,6 +65,7 @@ from trailtui.data.results import (
 )
 from trailtui.data.scan import skipped_text
 from trailtui.data.store import EventStore, LoadProgress, LoadReport
+from trailtui.data.timerange import TimeRange
 
 T = TypeVar("T")
 
@@ -575,6 +577,18 @@ class DataService:
         for table in tables:
             drop_result(self._ui(), table)
 
+    def finding_rows(
+        self, rules: RuleSet, exclusions: Sequence[Exclusion], columns: Sequence[str],
+    ) -> tuple[FindingsRun, list[str], list[tuple[object, ...]]]:
+        """Run the rules and read `columns` (a fixed list) of every finding, most severe first:
+        headless `--findings`. Returns the run (its problems), the column types and the rows."""
+        cols = ", ".join(f'"{c}"' for c in columns)
+        with self._run(None, FINDINGS) as cur:
+            run = run_findings(cur, rules, exclusions)
+            result = cur.execute(f"SELECT {cols} FROM findings ORDER BY {FINDINGS_ORDER}")
+            types = [str(d[1]) for d in result.description or []]
+            return run, types, result.fetchall()
+
     def headless_query(self, sql: str) -> tuple[list[str], list[str], list[tuple[object, ...]]]:
         """Run one query for headless mode: (columns, types, rows), every row fetched."""
         with self._run(None, CONSOLE) as cur:
@@ -585,6 +599,50 @@ class DataService:
             columns = [d[0] for d in result.description]
             types = [str(d[1]) for d in result.description]
             return columns, types, result.fetchall()
+
+
+def load_headless(paths: Sequence[str], *, flag: str, cache: bool,
+                  time_range: TimeRange | None, err: IO[str]) -> DataService | int:
+    """Load PATHS for one headless run (`--sql`, `--findings`, `--coverage`): every load
+    message printed made safe, what `--since/--until` left out said. The service, or the exit
+    code 2 when nothing could be loaded (the store is then closed already)."""
+    from trailtui.sanitize import safe_text  # Textual-free
+
+    if not paths:
+        print(f"trailtui: {flag} needs at least one PATH to load", file=err)
+        return 2
+    store = EventStore(cache=cache, time_range=time_range)
+    data = DataService(store)  # the same door to the data as the app
+    try:
+        report = data.load(data.job(LOAD), paths)
+        # Messages can quote file content (a CSV header) and DuckDB errors quote values
+        # (`Could not convert string '...'`): never let those control the terminal.
+        for msg in report.messages():
+            print(f"trailtui: {safe_text(msg)}", file=err)
+        if time_range is not None:  # what the range left out, so a short answer is explained
+            print(f"trailtui: {data.range_note()}", file=err)
+        if data.event_count() == 0:
+            print("trailtui: no events could be loaded", file=err)
+            store.close()
+            return 2
+    except BaseException:
+        store.close()
+        raise
+    return data
+
+
+def finish_headless(data: DataService, err: IO[str], *, save: bool = True) -> None:
+    """After a headless run: keep the cache for next time (only when the run answered, so a
+    failed query leaves no cache folder behind), then close."""
+    from trailtui.sanitize import safe_text
+
+    try:
+        problem = data.store.save_cache() if save else None
+        if problem:
+            print(f"trailtui: {safe_text(problem)}", file=err)
+    finally:
+        data.close()
+        data.store.close()
 
 
 @contextlib.contextmanager

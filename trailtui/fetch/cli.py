@@ -260,8 +260,9 @@ def _regions(session: Any, args: argparse.Namespace) -> list[str]:
         return sorted(session.get_available_regions("cloudtrail"))
     regions = engine.unique(args.region or ([session.region_name] if session.region_name else []))
     if not regions:
-        raise UsageError("no region: give --region R (repeatable) or --all-regions "
-                         "(no default region is configured)")
+        how = ("type one or more regions, or all" if getattr(args, "dialog", False)
+               else "give --region R (repeatable) or --all-regions")
+        raise UsageError(f"no region: {how} (no default region is configured)")
     for region in regions:
         if region in known:
             continue

@@ -37,6 +37,7 @@ def fetch_namespace(regions: str, since: str, out: str, profile: str) -> argpars
     args.region = None if args.all_regions or not names else names
     args.since = since.strip() or None
     args.profile = profile.strip() or None
+    args.dialog = True  # messages name the dialog's fields, not command-line flags
     return args
 
 

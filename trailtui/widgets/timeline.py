@@ -87,7 +87,7 @@ class Timeline(Widget):
         cut = f" (first {shown} of {len(hist)} buckets)" if shown < len(hist) else ""
         info = Text()
         info.append(f"{_fmt(start)} +{bucket_label(hist.bucket)}: ", style="bold")
-        info.append(f"{n:,} events")
+        info.append(f"{n:,} event" if n == 1 else f"{n:,} events")
         info.append(f", {e:,} errors" if e else "", style="red")
         info.append(f" · peak {peak:,}/{bucket_label(hist.bucket)}{cut} · [ ] move · "
                     "z zoom in · Z out · T time range", style="dim")
