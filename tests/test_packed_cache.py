@@ -33,9 +33,9 @@ def _hostile(n: int) -> list[bytes]:
         if i % 5 == 1:  # CRLF, tabs and line separators inside values
             line = json.dumps(_rec(i, errorMessage="a\r\nb\tc\u2028d\u0000e")).encode()
         elif i % 5 == 2:  # raw UTF-8 and escaped ones, spacing kept as written
-            line = ('{ "eventID" :"id-%d", "eventTime":"2024-01-01T00:00:00Z",'
+            line = ('{ "eventID" :"id-' + str(i) + '", "eventTime":"2024-01-01T00:00:00Z",'
                     '"eventName":"Ünïcødé ☃ 🐍", "sourceIPAddress":"\\u003cb\\u003e",'
-                    '"eventSource":"iam.amazonaws.com"   }' % i).encode()
+                    '"eventSource":"iam.amazonaws.com"   }').encode()
         elif i % 5 == 3:  # forged ANSI / markup in a value
             line = json.dumps(_rec(i, userAgent="\x1b[31m[red]x[/red]\x1b]8;;http://e\x07",
                                    random=os.urandom(64).hex())).encode()
