@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from trailtui.cli import headless, main
-from trailtui.data import cache, dedup, guard, salvage
+from trailtui.data import cache, dedup, guard, packed, salvage
 from trailtui.data.export import ExportFormat, export_events
 from trailtui.data.filters import Chip, FilterState
 from trailtui.data.history import History
@@ -366,12 +366,21 @@ def _overwrite(path: Path, at: int, n: int = 4096) -> None:
         fh.write(b"X" * min(n, max(0, path.stat().st_size - at)))
 
 
+def _middle(path: Path) -> int:
+    return path.stat().st_size // 2
+
+
+# Chunks are cached compressed (`<id>.zst` frames, `<id>.frm` frame index, `<id>.idx` lines).
 FAULTS: dict[str, Callable[[Path], object]] = {
-    "truncate chunk": lambda e: os.truncate(next(e.glob("chunks/*.ndjson")), 100),
-    "overwrite 4 KB of chunk": lambda e: _overwrite(next(e.glob("chunks/*.ndjson")), 5000),
+    "truncate chunk": lambda e: os.truncate(next(e.glob("chunks/*.zst")), 100),
+    "overwrite 4 KB of chunk": lambda e: _overwrite(z := next(e.glob("chunks/*.zst")),
+                                                    _middle(z)),
     "overwrite index": lambda e: _overwrite(next(e.glob("chunks/*.idx")), 8, 16),
-    "delete chunk": lambda e: next(e.glob("chunks/*.ndjson")).unlink(),
+    "overwrite frame index": lambda e: _overwrite(next(e.glob("chunks/*.frm")), 8, 8),
+    "delete chunk": lambda e: next(e.glob("chunks/*.zst")).unlink(),
     "delete index": lambda e: next(e.glob("chunks/*.idx")).unlink(),
+    "delete frame index": lambda e: next(e.glob("chunks/*.frm")).unlink(),
+    "truncate frame index": lambda e: os.truncate(next(e.glob("chunks/*.frm")), 8),
     "truncate database": lambda e: os.truncate(e / "events.duckdb", 4096),
     "manifest garbage": lambda e: (e / "manifest.json").write_text("{not json"),
 }
@@ -411,11 +420,15 @@ def test_damage_found_after_opening_is_refused(tmp_path: Path, cache_dir: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cache, "EAGER_VERIFY_BYTES", 0)
     monkeypatch.setattr(cache, "BLOCK", 4096)
+    monkeypatch.setattr(packed, "FRAME", 4096)
     src = tmp_path / "src.json"
-    src.write_bytes(compact(lines(300)))
+    # Random text compresses little: the compressed chunk spans many 4 KB blocks.
+    src.write_bytes(compact([json.dumps(rec(i, nonce=os.urandom(100).hex())).encode()
+                             for i in range(300)]))
     entry = _cached(src, cache_dir)
-    chunk = next(entry.glob("chunks/*.ndjson"))
-    _overwrite(chunk, 10_000, 100)  # a middle block: not checked on open at this size
+    chunk = next(entry.glob("chunks/*.zst"))
+    assert chunk.stat().st_size > 40_000
+    _overwrite(chunk, 20_000, 100)  # a middle block: not checked on open at this size
     store = EventStore(cache=True)
     try:
         assert store.load([str(src)]).from_cache

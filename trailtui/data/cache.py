@@ -1,7 +1,8 @@
 """The load cache cannot lie, leak or be read by others.
 
-Integrity, and why this design: each cached chunk's size and a CRC-32 of every 1 MiB block
-are written with it (one pass over bytes just written, in the background save). On open:
+Integrity, and why this design: each cached chunk (records compressed in zstd frames, see
+`packed`; its line index and frame index beside it) has its size and a CRC-32 of every 1 MiB
+block (of the compressed bytes) written with it (one pass, in the background save). On open:
 every file's size is compared (a stat each), every line index is read whole and checked
 against its chunk (it is 8 bytes a record: 1.6 MB per 200k events), and block CRCs are
 verified up to EAGER_VERIFY_BYTES (~50 ms); beyond that, the first and last block of each
@@ -108,15 +109,17 @@ def block_crcs(path: Path) -> list[int]:
     return out
 
 
-def describe(folder: Path, chunk_ids: Iterable[int]) -> dict[str, Any]:
-    """What `verify` checks later: sizes of every file, block CRCs of the chunks."""
+def describe(folder: Path, chunks: dict[int, int]) -> dict[str, Any]:
+    """What `verify` checks later: sizes of every file, block CRCs of the chunks' files.
+
+    `chunks` maps each chunk id to the size of its records uncompressed (the line index's end).
+    """
     files: dict[str, Any] = {}
-    for cid in chunk_ids:
-        chunk = folder / "chunks" / f"{cid}.ndjson"
-        files[f"chunks/{cid}.ndjson"] = {"size": chunk.stat().st_size,
-                                         "crc": block_crcs(chunk)}
-        idx = folder / "chunks" / f"{cid}.idx"
-        files[f"chunks/{cid}.idx"] = {"size": idx.stat().st_size, "crc": block_crcs(idx)}
+    for cid, raw in chunks.items():
+        for ext in ("zst", "frm", "idx"):
+            path = folder / "chunks" / f"{cid}.{ext}"
+            files[f"chunks/{cid}.{ext}"] = {"size": path.stat().st_size, "crc": block_crcs(path)}
+        files[f"chunks/{cid}.zst"]["raw"] = raw
     db = folder / "events.duckdb"
     files["events.duckdb"] = {"size": db.stat().st_size}
     return files
@@ -147,27 +150,35 @@ def verify(folder: Path, manifest: dict[str, Any]) -> str | None:
         if size != want.get("size"):
             return f"{name} changed size ({size:,} bytes, {want.get('size'):,} written)"
     for cid in manifest.get("chunks", []):
-        idx_name, chunk_name = f"chunks/{cid}.idx", f"chunks/{cid}.ndjson"
-        idx_crcs = files.get(idx_name, {}).get("crc")
-        if idx_crcs is None:
-            return f"{idx_name} has no checksum"
-        if _check_blocks(folder / idx_name, idx_crcs, range(len(idx_crcs))) is not None:
-            return f"{idx_name} is damaged"
+        names = {ext: f"chunks/{cid}.{ext}" for ext in ("idx", "frm", "zst")}
+        for ext in ("idx", "frm"):
+            crcs = files.get(names[ext], {}).get("crc")
+            if crcs is None:
+                return f"{names[ext]} has no checksum"
+            if _check_blocks(folder / names[ext], crcs, range(len(crcs))) is not None:
+                return f"{names[ext]} is damaged"
         offsets = array("q")
-        offsets.frombytes((folder / idx_name).read_bytes())
-        # Its content is covered by the CRC above; the ends tie it to its chunk.
-        if not offsets or offsets[0] != 0 or offsets[-1] != files[chunk_name]["size"]:
-            return f"{idx_name} does not match its chunk"
-        crcs = files[chunk_name]["crc"]
+        offsets.frombytes((folder / names["idx"]).read_bytes())
+        frames = array("q")
+        frames.frombytes((folder / names["frm"]).read_bytes())
+        half = len(frames) // 2
+        zst = files[names["zst"]]
+        # Their content is covered by the CRCs above; the ends tie them to their chunk.
+        if not offsets or offsets[0] != 0 or offsets[-1] != zst.get("raw"):
+            return f"{names['idx']} does not match its chunk"
+        if (len(frames) % 2 or not half or frames[0] != 0 or frames[half - 1] != zst["size"]
+                or frames[half] != 0 or frames[-1] != len(offsets) - 1):
+            return f"{names['frm']} does not match its chunk"
+        crcs = zst["crc"]
         n = len(crcs)
         if n * BLOCK <= budget:
             budget -= n * BLOCK
             blocks: Iterable[int] = range(n)
         else:
             blocks = sorted({0, n - 1})
-        bad = _check_blocks(folder / chunk_name, crcs, blocks)
+        bad = _check_blocks(folder / names["zst"], crcs, blocks)
         if bad is not None:
-            return f"{chunk_name} is damaged (block {bad})"
+            return f"{names['zst']} is damaged (block {bad})"
     return None
 
 

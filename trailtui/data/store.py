@@ -29,12 +29,12 @@ import duckdb
 import msgspec
 
 from trailtui.data import cache as cache_files
-from trailtui.data import dedup, guard, ingest, investigate, scan, schema
+from trailtui.data import dedup, guard, ingest, investigate, packed, scan, schema
 from trailtui.data.message_log import MessageLog
 from trailtui.data.salvage_chunk import ingest_note, salvage_chunk
 from trailtui.data.timerange import TimeRange, prune
 
-CACHE_FORMAT = 4  # bump when the table layout changes: old caches are then ignored
+CACHE_FORMAT = 5  # bump when the table layout changes: old caches are then ignored
 
 
 @dataclass
@@ -137,6 +137,7 @@ class EventStore:
         self.duplicates = 0  # records merged as exact copies, over every load
         self._verifier = cache_files.Verifier()  # cached chunks: each block checked on first read
         self._verifier.on_damage = self._cache_damaged
+        self._packed = packed.Packed(self._verifier)  # cached chunks: records in zstd frames
         self._open_cache_dir: Path | None = None
 
     # -- connections ------------------------------------------------------------------------
@@ -400,6 +401,8 @@ class EventStore:
         chunk = self._chunks.get(int(file_id))
         if chunk is None:
             raise KeyError(f"no loaded chunk {file_id}")
+        if int(file_id) in self._packed:
+            return self._packed.record(int(file_id), int(line))
         start, end = chunk.offsets[line], chunk.offsets[line + 1] - 1
         self._verifier.check(int(file_id), chunk.path, start, end + 1)
         with chunk.path.open("rb") as fh:
@@ -412,6 +415,9 @@ class EventStore:
         try:
             for file_id, line in keys:
                 chunk = self._chunks[int(file_id)]
+                if int(file_id) in self._packed:
+                    yield self._packed.record(int(file_id), int(line))
+                    continue
                 fh = handles.get(file_id)
                 if fh is None:
                     fh = handles[file_id] = chunk.path.open("rb")
@@ -472,7 +478,10 @@ class EventStore:
         db.unlink(missing_ok=True)
         run(cur, "ATTACH ? AS cache_out", [str(db)])
         try:
-            run(cur, "CREATE TABLE cache_out.events AS SELECT * FROM m.events")
+            cols = run(cur, "SELECT column_name, data_type FROM duckdb_columns() WHERE "
+                            "database_name = 'm' AND table_name = 'events' ORDER BY column_index")
+            run(cur, f"CREATE TABLE cache_out.events ({packed.table_ddl(cols)})")
+            run(cur, "INSERT INTO cache_out.events SELECT * FROM m.events")
             run(cur, "CREATE TABLE cache_out.chunk_sources AS SELECT * FROM m.chunk_sources")
         finally:
             run(cur, "DETACH cache_out")
@@ -480,6 +489,8 @@ class EventStore:
         for chunk_id, chunk in self._chunks.items():
             with (work / "chunks" / f"{chunk_id}.idx").open("wb") as fh:
                 chunk.offsets.tofile(fh)
+            packed.pack(chunk.path, work / "chunks" / f"{chunk_id}.zst",
+                        work / "chunks" / f"{chunk_id}.frm", chunk.offsets, chunk.count)
         manifest = {
             "format": CACHE_FORMAT,
             "chunks": sorted(self._chunks),
@@ -488,21 +499,39 @@ class EventStore:
             # Files that failed (not paths that matched nothing: those are re-checked each run).
             "errors": report.errors[skip_errors:],
             "duplicates": report.duplicates,
-            "integrity": cache_files.describe(work, self._chunks),
+            "integrity": cache_files.describe(
+                work, {cid: c.offsets[c.count] for cid, c in self._chunks.items()}),
         }
         (work / "manifest.json").write_text(json.dumps(manifest))
         cache_files.make_private(work)
         shutil.rmtree(cache_dir, ignore_errors=True)
         work.rename(cache_dir)
+        # The chunks moved with the folder: read them from their frames from now on (the
+        # NDJSON copies go: the cache keeps only the compressed records).
+        indexes = {cid: packed.read_index(cache_dir / "chunks" / f"{cid}.frm")
+                   for cid in self._chunks}
+        for cid, chunk in self._chunks.items():
+            self._packed.add(cid, cache_dir / "chunks" / f"{cid}.zst", chunk.offsets,
+                             *indexes[cid])
+            with contextlib.suppress(OSError):
+                (cache_dir / "chunks" / chunk.path.name).unlink()
+            chunk.path = cache_dir / "chunks" / f"{cid}.zst"
+        self._verifier_watch(cache_dir, manifest)
+        self._open_cache_dir = cache_dir
         removed = cache_files.evict(cache_dir.parent, keep=cache_dir.name)
         if removed:
             self.log.add(f"cache: {len(removed):,} least recently used entr"
                          f"{'y' if len(removed) == 1 else 'ies'} removed "
                          f"({cache_files.human(sum(e.size for e in removed))}) to stay under "
                          f"{cache_files.human(cache_files.max_bytes())}")
-        # The chunks moved with the folder: point the live store at their new place.
-        for chunk in self._chunks.values():
-            chunk.path = cache_dir / "chunks" / chunk.path.name
+
+    def _add_packed(self, cid: int, folder: Path, offsets: Any) -> None:
+        starts, lines = packed.read_index(folder / f"{cid}.frm")
+        self._packed.add(cid, folder / f"{cid}.zst", offsets, starts, lines)
+
+    def _verifier_watch(self, cache_dir: Path, manifest: dict[str, Any]) -> None:
+        for cid in manifest["chunks"]:
+            self._verifier.watch(int(cid), manifest["integrity"][f"chunks/{cid}.zst"]["crc"])
 
     def _cache_damaged(self, path: Path) -> None:
         """A cached chunk failed its check after opening: the next start rebuilds."""
@@ -532,8 +561,9 @@ class EventStore:
                 idx_path = cache_dir / "chunks" / f"{cid}.idx"
                 with idx_path.open("rb") as fh:
                     idx.frombytes(fh.read())
-                chunks[int(cid)] = ingest.Chunk(cache_dir / "chunks" / f"{cid}.ndjson", idx,
+                chunks[int(cid)] = ingest.Chunk(cache_dir / "chunks" / f"{cid}.zst", idx,
                                                 len(idx) - 1)
+                self._add_packed(int(cid), cache_dir / "chunks", idx)
             run(self.con, "ATTACH ? AS cache_in (READ_ONLY)", [str(cache_dir / "events.duckdb")])
             try:
                 run(self.con, "INSERT INTO m.events SELECT * FROM cache_in.events")
@@ -542,6 +572,7 @@ class EventStore:
                 run(self.con, "DETACH cache_in")
         except (OSError, ValueError, KeyError, TypeError, AttributeError, duckdb.Error) as exc:
             # Only called on an empty store: drop whatever half of the cache got in.
+            self._packed = packed.Packed(self._verifier)
             with contextlib.suppress(duckdb.Error):
                 run(self.con, "DELETE FROM m.events")
                 run(self.con, "DELETE FROM m.chunk_sources")
@@ -550,8 +581,7 @@ class EventStore:
             shutil.rmtree(cache_dir, ignore_errors=True)
             return False
         self._chunks.update(chunks)
-        for cid in chunks:
-            self._verifier.watch(cid, manifest["integrity"][f"chunks/{cid}.ndjson"]["crc"])
+        self._verifier_watch(cache_dir, manifest)
         self._open_cache_dir = cache_dir
         cache_files.touch(cache_dir)
         self._next_chunk = max(chunks, default=0)

@@ -24,6 +24,7 @@ from trailtui.data import investigate
 from trailtui.data.filters import Chip, FilterState
 from trailtui.data.service import DataError, DataService, Job, JobCancelled
 from trailtui.sanitize import safe_text
+from trailtui.widgets.empty_note import EmptyNote
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 MAX_ROWS = 2000  # a generated million events has ~30,000 actors: show the top ones
@@ -99,6 +100,7 @@ class ActorsScreen(ModalScreen[list[Chip] | None]):
             box.border_subtitle = "enter filter to actor · s sort · esc close"
             table: DataTable[Text] = DataTable(id="actors-table", cursor_type="row",
                                                zebra_stripes=True)
+            yield EmptyNote()
             yield table
             yield Static("", id="actors-detail")
         yield Footer()
@@ -152,8 +154,9 @@ class ActorsScreen(ModalScreen[list[Chip] | None]):
             table.move_cursor(row=target)
             self._show_actor(self.rows[target])
         else:
-            self.query_one("#actors-detail", Static).update(Text("no events under this filter",
-                                                                 style="dim"))
+            self.query_one("#actors-detail", Static).update("")
+        self.query_one(EmptyNote).show(None if self.rows else
+                                       "no actors under this filter · esc back to the table")
         table.focus()
 
     @on(DataTable.RowHighlighted, "#actors-table")

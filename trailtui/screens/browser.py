@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -42,7 +43,12 @@ from trailtui.data.tz import TimeZone
 from trailtui.messages import FacetsReady, LoadFinished, LoadProgressed, ViewReady, WorkFailed
 from trailtui.sanitize import safe_text
 from trailtui.screens.explore_actions import ExploreActions
-from trailtui.screens.findings import FindingsOptions, FindingsReady, start_findings
+from trailtui.screens.findings import (
+    FindingsOptions,
+    FindingsReady,
+    exclusions_note,
+    start_findings,
+)
 from trailtui.screens.investigate_view import InvestigateMixin, after_load, view_histogram
 from trailtui.screens.repaint import PairedPaint
 from trailtui.widgets.facet_panel import FacetPanel
@@ -220,6 +226,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         self._old_views: list[str] = []
         self._widths: dict[str, int] = {}
         self._focused_once = False
+        self._focus_before: Widget | None = None  # where escape from `:` or `/` goes back to
         self._last_live_refresh = 0.0
         # One repaint per filter change: the view waits (briefly) for its facets.
         self._paint = PairedPaint(self, lambda: self.generation, self._show_view,
@@ -390,6 +397,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
     def _on_findings(self, message: FindingsReady) -> None:
         self.query_one(FindingsPanel).findings = message.summaries
         self.runner.refresh_completions()  # the `findings` view now exists
+        exclusions_note(message, self)
         if message.problems:
             shown = "\n".join(safe_text(p) for p in message.problems[:5])
             more = len(message.problems) - 5
@@ -661,6 +669,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         box = self.query_one("#search", Input)
         box.display = True
         box.value = ""
+        self._remember_focus()
         box.focus()
 
     @on(Input.Submitted, "#search")
@@ -686,12 +695,12 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         console = self.query_one(SqlConsole)
         if console.display and console.has_focus_within:
             console.display = False
-            self._table().focus()
+            self._focus_back()
             return
         box = self.query_one("#search", Input)
         if box.display:
             box.display = False
-            self.query_one("#events", VirtualTable).focus()
+            self._focus_back()
             return
         # Escape cancels exactly what the status line says is running.
         if self.is_loading and self._load_job is not None and not self._load_job.is_cancelled:
@@ -845,7 +854,22 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         """`:` opens the console under the table (again: back to the editor)."""
         console = self.query_one(SqlConsole)
         console.display = True
+        self._remember_focus()
         console.editor.focus()
+
+    def _remember_focus(self) -> None:
+        """Escape from the console or search goes back where the user was, not always the table."""
+        focused = self.focused
+        if focused is not None and not (self.query_one(SqlConsole) in focused.ancestors_with_self
+                                         or focused is self.query_one("#search")):
+            self._focus_before = focused
+
+    def _focus_back(self) -> None:
+        before, self._focus_before = self._focus_before, None
+        if before is not None and before.is_attached and before.visible and before.focusable:
+            before.focus()
+        else:
+            self._table().focus()
 
     def on_unmount(self) -> None:
         self.runner.close()

@@ -22,6 +22,7 @@ from trailtui.data.findings import (
 )
 from trailtui.data.service import FINDINGS, DataError, DataService, Job, JobCancelled
 from trailtui.messages import WorkFailed
+from trailtui.sanitize import safe_text
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class FindingsReady(Message):
     summaries: list[FindingSummary]
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    exclusions_error: str | None = None  # the file could not be read: findings ran without it
 
 
 def start_findings(screen: Screen[None], data: DataService, options: FindingsOptions) -> None:
@@ -55,10 +57,11 @@ def start_findings(screen: Screen[None], data: DataService, options: FindingsOpt
 
 def _run(screen: Screen[None], data: DataService, job: Job, options: FindingsOptions) -> None:
     problems: list[str] = []
+    excl_error: str | None = None
     try:
         excl = load_exclusions(options.exclusions) if options.exclusions else []
-    except ExclusionError as exc:
-        problems.append(str(exc))
+    except ExclusionError as exc:  # not a rule problem: a note of its own (see exclusions_note)
+        excl_error = str(exc)
         excl = []
     rs = load_rules([Path(p) for p in options.rules], pack=options.pack)
     problems += [f"{Path(p.source).name}{f' ({p.title})' if p.title else ''}: {p.reason}"
@@ -71,4 +74,14 @@ def _run(screen: Screen[None], data: DataService, job: Job, options: FindingsOpt
         screen.post_message(WorkFailed("findings", exc.line))
         return
     problems += [f"{p.title}: {p.reason}" for p in run.problems]
-    screen.post_message(FindingsReady(summaries, problems, run.seconds))
+    screen.post_message(FindingsReady(summaries, problems, run.seconds, excl_error))
+
+
+def exclusions_note(message: FindingsReady, screen: Screen[None]) -> None:
+    """Headless `--findings` refuses a bad exclusions file; the app goes on, and says so."""
+    if message.exclusions_error is not None:
+        reason = safe_text(message.exclusions_error)
+        screen.notify(f"the exclusions file could not be read: {reason}\n"
+                      "findings ran without exclusions",
+                      title="Exclusions file not used", severity="warning", markup=False,
+                      timeout=12)

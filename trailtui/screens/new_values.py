@@ -24,6 +24,7 @@ from trailtui.data import investigate
 from trailtui.data.filters import Chip
 from trailtui.data.service import DataError, DataService, Job, JobCancelled
 from trailtui.sanitize import safe_text
+from trailtui.widgets.empty_note import EmptyNote
 
 WINDOWS: tuple[tuple[str, dt.timedelta], ...] = (
     ("last day", dt.timedelta(days=1)), ("last 7 days", dt.timedelta(days=7)),
@@ -75,6 +76,7 @@ class NewValuesScreen(ModalScreen[list[Chip] | None]):
         with Vertical(id="new-values") as box:
             box.border_title = "New and rare"
             box.border_subtitle = "enter filter · w window · r rare ≤ N · esc close"
+            yield EmptyNote()
             yield DataTable(id="new-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -123,6 +125,9 @@ class NewValuesScreen(ModalScreen[list[Chip] | None]):
         shown = f" · first {len(found):,} shown" if len(found) < either else ""
         box.border_title = (f"New in the {WINDOWS[self.window][0]}: {new:,} · rare (seen ≤ "
                             f"{RARE[self.rare]} times): {rare:,}{shown}")
+        self.query_one(EmptyNote).show(None if found else
+                                       f"nothing new in the {WINDOWS[self.window][0]} and no value "
+                                       f"seen ≤ {RARE[self.rare]} times · w window · r rare")
         table.focus()
 
     def action_pick(self) -> None:

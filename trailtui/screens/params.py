@@ -21,6 +21,7 @@ from trailtui.data import investigate
 from trailtui.data.filters import NULL_LABEL, Chip, FilterState, param_column
 from trailtui.data.service import DataError, DataService, Job, JobCancelled
 from trailtui.sanitize import safe_text
+from trailtui.widgets.empty_note import EmptyNote
 
 
 class ParamsScreen(ModalScreen[list[Chip] | None]):
@@ -56,6 +57,7 @@ class ParamsScreen(ModalScreen[list[Chip] | None]):
         with Vertical(id="params") as box:
             box.border_title = "requestParameters by API"
             box.border_subtitle = "enter open / filter · esc back"
+            yield EmptyNote()
             yield DataTable(id="params-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -90,6 +92,8 @@ class ParamsScreen(ModalScreen[list[Chip] | None]):
                           Text(f"{n:,}", justify="right"))
         box = self.query_one("#params", Vertical)
         box.border_title = f"requestParameters by API · {len(keys):,} keys"
+        self.query_one(EmptyNote).show(None if keys else
+                                       "no requestParameters under this filter")
         if back_from is not None:  # back from a key's values: the cursor on that key again
             table.move_cursor(row=next((i for i, (a, k, _n) in enumerate(keys)
                                         if (a, k) == back_from), 0))
@@ -119,6 +123,7 @@ class ParamsScreen(ModalScreen[list[Chip] | None]):
             table.add_row(cell, Text(f"{n:,}", justify="right"))
         box = self.query_one("#params", Vertical)
         box.border_title = Content(safe_text(f"{api} · {key} · {len(values):,} values"))
+        self.query_one(EmptyNote).show(None if values else "no values under this filter")
         table.focus()
 
     def action_pick(self) -> None:

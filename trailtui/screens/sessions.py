@@ -23,6 +23,7 @@ from trailtui.data import investigate
 from trailtui.data.filters import Chip
 from trailtui.data.service import DataError, DataService, Job, JobCancelled
 from trailtui.sanitize import safe_text
+from trailtui.widgets.empty_note import EmptyNote
 
 MAX_ROWS = 2000
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -73,6 +74,7 @@ class SessionsScreen(ModalScreen[list[Chip] | None]):
         with Vertical(id="sessions") as box:
             box.border_title = "Sessions"
             box.border_subtitle = "enter filter to credential · i issuing event · esc close"
+            yield EmptyNote()
             yield DataTable(id="sessions-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -111,6 +113,9 @@ class SessionsScreen(ModalScreen[list[Chip] | None]):
         box = self.query_one("#sessions", Vertical)
         box.border_title = (f"Sessions · {total:,} credentials{shown} · {resolved:,} with "
                             f"their issuing event · {chained:,} chained from another session")
+        self.query_one(EmptyNote).show(None if self.rows else
+                                       "no temporary credentials (ASIA… keys) in the loaded "
+                                       "events, so no sessions")
         table.focus()
 
     def _current(self) -> dict[str, Any] | None:
