@@ -17,20 +17,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.events import Key
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from trailtui.data.fields import DEFAULT_COLUMNS, Field, FieldCatalog
 from trailtui.sanitize import safe_text
+from trailtui.screens.searchable import SearchableListScreen
 
 _SOURCE_NOTE = {"column": "", "struct": "identity", "json": "JSON"}
 
 
-class ColumnChooserScreen(ModalScreen[list[str] | None]):
+class ColumnChooserScreen(SearchableListScreen[list[str] | None]):
     """Pick the table's columns from every field; dismisses with the paths in order."""
 
+    SEARCH_ID = "columns-search"
+    LIST_KEYS = "[]/ "
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Cancel", id="trailtui.columns.cancel"),
         Binding("space", "tick", "Show/hide", id="trailtui.columns.tick"),
@@ -136,16 +137,6 @@ class ColumnChooserScreen(ModalScreen[list[str] | None]):
     def action_apply(self) -> None:
         self.dismiss(list(self.chosen))
 
-    def action_search(self) -> None:
-        self.query_one("#columns-search", Input).focus()
-
-    def action_close(self) -> None:
-        box = self.query_one("#columns-search", Input)
-        if box.has_focus:
-            self.query_one(OptionList).focus()
-            return
-        self.dismiss(None)
-
     @on(Input.Changed, "#columns-search")
     def _on_search(self) -> None:
         self._rebuild()
@@ -158,15 +149,3 @@ class ColumnChooserScreen(ModalScreen[list[str] | None]):
     def _on_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.action_apply()
-
-    def on_key(self, event: Key) -> None:
-        """Type to search: printable keys the list does not use go to the search box."""
-        box = self.query_one("#columns-search", Input)
-        if box.has_focus or not event.is_printable or event.character is None:
-            return
-        if event.character in "[]/ ":
-            return
-        event.stop()
-        event.prevent_default()
-        box.focus()
-        box.insert_text_at_cursor(event.character)

@@ -18,8 +18,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.events import Key
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -29,6 +27,7 @@ from trailtui.data.fields import Field
 from trailtui.data.filters import FacetValue, FilterState
 from trailtui.data.service import DataError, DataService, Job, JobCancelled
 from trailtui.sanitize import cell_fit, safe_text
+from trailtui.screens.searchable import SearchableListScreen
 
 SHOWN: int = 1000  # rows listed at once; typing narrows the rest
 NULL_LABEL = "(none)"
@@ -52,9 +51,11 @@ def value_label(value: FacetValue) -> str:
     return value if value else '""'
 
 
-class FrequencyScreen(ModalScreen[FrequencyChoice | None]):
+class FrequencyScreen(SearchableListScreen[FrequencyChoice | None]):
     """One field's values with counts under the filter; pick several to OR them."""
 
+    SEARCH_ID = "freq-search"
+    LIST_KEYS = "sxva/ "
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="trailtui.freq.close"),
         Binding("space", "tick", "Tick", id="trailtui.freq.tick"),
@@ -244,16 +245,6 @@ class FrequencyScreen(ModalScreen[FrequencyChoice | None]):
             return
         self.app.push_screen(ValueScreen(self.field.path, row[0]))
 
-    def action_search(self) -> None:
-        self.query_one("#freq-search", Input).focus()
-
-    def action_close(self) -> None:
-        box = self.query_one("#freq-search", Input)
-        if box.has_focus:
-            self.query_one(OptionList).focus()
-            return
-        self.dismiss(None)
-
     @on(Input.Changed, "#freq-search")
     def _on_search(self) -> None:
         self.recount()
@@ -266,15 +257,3 @@ class FrequencyScreen(ModalScreen[FrequencyChoice | None]):
     def _on_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.action_apply()
-
-    def on_key(self, event: Key) -> None:
-        """Type to search: a printable key the list has no use for goes to the search box."""
-        box = self.query_one("#freq-search", Input)
-        if box.has_focus or not event.is_printable or event.character is None:
-            return
-        if event.character in "sxva/ ":
-            return
-        event.stop()
-        event.prevent_default()
-        box.focus()
-        box.insert_text_at_cursor(event.character)
