@@ -279,65 +279,51 @@ class VirtualTable(ScrollView, can_focus=True):
     }
     """
 
-    class RowHighlighted(Message):
+    class TableMessage(Message):
+        """What every message of the table carries: the table, also as `control` for `@on`."""
+
+        def __init__(self, table: VirtualTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
+    class RowHighlighted(TableMessage):
         """The cursor moved to `row_index` (also sent when a new source puts it on a new row)."""
 
         def __init__(self, table: VirtualTable, row_index: int) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.row_index = row_index
 
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
-
-    class RowActivated(Message):
+    class RowActivated(TableMessage):
         """Enter or a double click on `row_index`: the screen opens the event."""
 
         def __init__(self, table: VirtualTable, row_index: int) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.row_index = row_index
 
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
-
-    class SortRequested(Message):
+    class SortRequested(TableMessage):
         """A header cell was clicked; the screen decides the order and re-materialises."""
 
         def __init__(self, table: VirtualTable, column_key: str) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.column_key = column_key
 
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
-
-    class MarksChanged(Message):
+    class MarksChanged(TableMessage):
         """The set of marked rows changed (for a "3 marked" status)."""
 
         def __init__(self, table: VirtualTable, count: int) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.count = count
 
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
-
-    class FetchFailed(Message):
+    class FetchFailed(TableMessage):
         """`RowSource.fetch` raised; rows show as unavailable. Sent once per source."""
 
         def __init__(self, table: VirtualTable, error: Exception) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.error = error
-
-        @property
-        def control(self) -> VirtualTable:
-            return self.table
 
     sort_column: reactive[str | None] = reactive[str | None](None)
     """Key of the column the current view is ordered by (header shows ▲/▼)."""
