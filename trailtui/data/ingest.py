@@ -20,7 +20,7 @@ import os
 import re
 import stat
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -107,6 +107,7 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
     """Resolve files, folders (recursively) and globs into a sorted, de-duplicated file list."""
     files: list[Path] = []
     problems: list[str] = []
+    regular: set[str] = set()  # found by a folder walk: regular files, not symlinks
     for raw in paths:
         text = os.fspath(raw)
         p = Path(text).expanduser()
@@ -117,7 +118,7 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
             files.append(p)
         elif p.is_dir():
             unreadable: list[str] = []
-            found = sorted(_walk(p, unreadable))
+            found = _walk(p, unreadable, regular)
             problems.extend(unreadable)
             if not found and not unreadable:
                 problems.append(f"{text}: folder holds no .json, .json.gz, .ndjson or .csv files")
@@ -127,7 +128,7 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
             hits = [m for m in matched if m.is_file()]
             for m in matched:
                 if m.is_dir():
-                    hits.extend(sorted(_walk(m)))
+                    hits.extend(_walk(m, None, regular))
             if not hits:
                 problems.append(f"{text}: no file matches this pattern")
             files.extend(hits)
@@ -136,8 +137,17 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
     seen: set[str] = set()
     unique: list[Path] = []
     real_dirs: dict[Path, str] = {}  # one realpath per folder, not one per file (S3 trees)
+    real_text_dirs: dict[str, str] = {}
     for f in files:
-        key = _real_path(f, real_dirs)
+        text = str(f)
+        if text in regular:  # no symlink: only its folder is resolved (string operations)
+            folder, name = os.path.split(text)
+            real = real_text_dirs.get(folder)
+            if real is None:
+                real = real_text_dirs[folder] = os.path.realpath(folder)
+            key = os.path.join(real, name)
+        else:
+            key = _real_path(f, real_dirs)
         if key not in seen:
             seen.add(key)
             unique.append(f)
@@ -181,24 +191,57 @@ def _not_loadable(p: Path) -> str | None:
     return None
 
 
-def _walk(folder: Path, problems: list[str] | None = None) -> Iterator[Path]:
-    def refused(exc: OSError) -> None:
-        if problems is not None:
-            problems.append(f"{exc.filename}: cannot read folder ({exc.strerror or exc})")
+def _walk(folder: Path, problems: list[str] | None = None,
+          regular: set[str] | None = None) -> list[Path]:
+    """Event files under `folder`, sorted as Paths sort (part by part), as `os.walk` found them.
 
-    for root, dirs, names in os.walk(folder, onerror=refused):
-        dirs.sort()
-        for name in names:
-            if name.startswith("."):
-                continue
-            if name.lower().endswith(EVENT_SUFFIXES):
-                path = Path(root) / name
-                odd = _not_loadable(path)
-                if odd:
-                    if problems is not None:
-                        problems.append(f"{path}: {odd}")
+    Plain regular files are told apart by the directory entry's type, with no stat each, and
+    sorted as strings split into parts, not as Path objects: an S3 tree of 20,000 objects took
+    0.7 s to list before. Their paths go into `regular` (no symlink to resolve later).
+    """
+    found: list[str] = []
+    stack = [os.fspath(folder)]
+    while stack:
+        top = stack.pop()
+        try:
+            entries = os.scandir(top)
+        except OSError as exc:
+            if problems is not None:
+                problems.append(f"{exc.filename}: cannot read folder ({exc.strerror or exc})")
+            continue
+        subdirs: list[str] = []
+        with entries:
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    if not entry.is_symlink():  # as os.walk: linked folders are not entered
+                        subdirs.append(entry.name)
                     continue
-                yield path
+                name = entry.name
+                if name.startswith(".") or not name.lower().endswith(EVENT_SUFFIXES):
+                    continue
+                path = os.path.join(top, name)
+                try:
+                    plain = entry.is_file(follow_symlinks=False)
+                except OSError:
+                    plain = False
+                if not plain:
+                    odd = _not_loadable(Path(path))
+                    if odd:
+                        if problems is not None:
+                            problems.append(f"{path}: {odd}")
+                        continue
+                elif regular is not None:
+                    regular.add(path)
+                found.append(path)
+        subdirs.sort()
+        stack.extend(os.path.join(top, d) for d in reversed(subdirs))
+    sep = os.sep
+    found.sort(key=lambda text: text.split(sep))
+    return [Path(text) for text in found]
 
 
 @dataclass(frozen=True)

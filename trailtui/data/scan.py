@@ -23,9 +23,11 @@ import duckdb
 from trailtui.data import ingest
 from trailtui.data.timerange import TimeRange
 
-# Files read ahead of the loader: enough to keep every core busy on small objects, bounded
-# by bytes on disk so a few big downloads are never all in memory at once.
-READ_AHEAD_FILES: Final = 256
+# Files read ahead of the loader, bounded by bytes on disk so a few big downloads are never
+# all in memory at once. Enough small objects to fill the next chunk while DuckDB parses this
+# one (a shared chunk is SMALL_FILE_RECORDS records: ~5,000 objects of an org trail); with
+# 256 the reader stopped after 1/20 of a chunk and reading and parsing ran one after the other.
+READ_AHEAD_FILES: Final = 8192
 READ_AHEAD_BYTES: Final = 48 << 20
 READ_BATCH_FILES: Final = 32  # files per handoff to a reader thread
 READ_BATCH_BYTES: Final = 4 << 20
