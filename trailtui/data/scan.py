@@ -84,10 +84,12 @@ def read_ahead(files: Sequence[Path], sizes: Sequence[int], *,
     waits for nothing.
     """
     n = workers() if threads is None else threads
-    if n <= 0 or len(files) <= FEW_FILES:  # a few downloads: one at a time, as measured
-        # (reading the next 330 MB file ahead would hold two in memory at once)
+    if n <= 0 or len(files) <= 1:
         for path, size in zip(files, sizes, strict=True):
             yield _read(path, size)
+        return
+    if len(files) <= FEW_FILES:
+        yield from _one_ahead(files, sizes)
         return
     pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="trailtui-read")
     # Files go to the threads in batches (one future per batch, not per file: a handoff per
@@ -128,6 +130,24 @@ def read_ahead(files: Sequence[Path], sizes: Sequence[int], *,
             if fut.done() and not fut.cancelled():
                 _release(fut.result())
         _release(batch)  # a batch cut short by a cancel
+
+
+def _one_ahead(files: Sequence[Path], sizes: Sequence[int]) -> Generator[Read, None, None]:
+    """A few downloads: the next file is read (mapped, split) while the loader writes and
+    DuckDB parses this one, which runs without the GIL. Never more than one ahead: with the
+    file being loaded, two are in memory (it is unmapped once its chunk is written)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trailtui-read")
+    ahead: Future[Read] | None = pool.submit(_read, files[0], sizes[0])
+    try:
+        for i in range(len(files)):
+            assert ahead is not None
+            got = ahead.result()
+            ahead = pool.submit(_read, files[i + 1], sizes[i + 1]) if i + 1 < len(files) else None
+            yield got
+    finally:  # closed early (a cancel, an error): the file read ahead is unmapped
+        if ahead is not None and not ahead.cancel():
+            ahead.add_done_callback(lambda fut: _release([fut.result()]))
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _read_batch(files: Sequence[Path], sizes: Sequence[int]) -> list[Read]:
