@@ -308,7 +308,7 @@ class EventStore:
                                       base_events + report.events_added, phase))
 
         # Files are read (gunzipped, split) ahead in parallel threads; loaded in order here.
-        reads = scan.read_ahead(files, sizes)
+        reads = scan.read_ahead(files, sizes, first_screen=first_screen)
         try:
             for i, got in enumerate(reads):
                 path = got.path
