@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _fixtures import synthetic_records, write_ndjson
+from conftest import subprocess_env
 
-from tests._fixtures import synthetic_records, write_ndjson
-from tests.conftest import subprocess_env
 from trailtui.data import investigate, placement
 from trailtui.data.store import EventStore, run
 
