@@ -22,6 +22,7 @@ from _fixtures import synthetic_records, write_ndjson
 from conftest import subprocess_env
 
 from trailtui.data import investigate, placement
+from trailtui.data.results import execute
 from trailtui.data.store import EventStore, run
 
 # Order-free answers a user sees: every event's content, the facets, the compatibility views,
@@ -223,3 +224,32 @@ def test_the_threshold_follows_the_environment(monkeypatch: pytest.MonkeyPatch) 
     assert placement.disk_memory_limit() == "256MB"
     monkeypatch.setenv("TRAILTUI_MEMORY_LIMIT", "100MB")
     assert placement.disk_memory_limit() == "100MB"
+
+
+@pytest.mark.parametrize("where", ["cache", "disk"])
+@pytest.mark.parametrize("sql", [
+    "DROP TABLE events", "DELETE FROM events", "UPDATE events SET eventName = 'x'",
+    "DROP TABLE chunk_sources", "DETACH ev", "DETACH m",
+    "CREATE TABLE mine AS SELECT 1; DROP TABLE events",
+])
+def test_the_console_cannot_break_a_store_on_disk_or_reopened(
+        two_files: tuple[Path, Path], cache_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        opened: list[EventStore], where: str, sql: str) -> None:
+    a, _b = two_files
+    if where == "cache":
+        _cached(a, opened)
+    else:
+        monkeypatch.setenv("TRAILTUI_STORE", "disk")
+    s = _store(opened)
+    s.load([str(a)])
+    assert s.placement == where
+    before = _answers(s)
+    cur = s.cursor()
+    outcome = execute(s, cur, sql, None)
+    assert outcome.kind == "error"
+    cur.close()
+    assert _answers(s) == before
+    check = s.cursor()
+    assert run(check, "SELECT count(*) FROM information_schema.tables WHERE table_name = "
+                      "'mine'") == [(0,)]
+    check.close()
