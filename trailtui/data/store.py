@@ -699,6 +699,8 @@ class EventStore:
             shutil.rmtree(cache_dir, ignore_errors=True)
             return False
         self._input_bytes = int(manifest.get("input_bytes", 0))
+        if placement.wants_disk(self._input_bytes):
+            self._disk_settings()  # a big store stays in bounded memory when reopened too
         self._chunks.update(chunks)
         self._verifier_watch(cache_dir, manifest)
         self._open_cache_dir = cache_dir
