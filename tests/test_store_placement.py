@@ -51,6 +51,13 @@ def _answers(store: EventStore) -> dict[str, Any]:
         cur.close()
 
 
+@pytest.fixture(autouse=True)
+def _default_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sets the threshold it means, whatever the caller's environment."""
+    monkeypatch.delenv("TRAILTUI_STORE", raising=False)
+    monkeypatch.delenv("TRAILTUI_DISK_MEMORY_LIMIT", raising=False)
+
+
 @pytest.fixture
 def two_files(tmp_path: Path) -> tuple[Path, Path]:
     """Two downloads that overlap by 50 records (the second repeats the first's last 50)."""
