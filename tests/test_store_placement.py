@@ -103,6 +103,12 @@ def _digest(path: Path) -> tuple[str, int, int]:
     return hashlib.sha256(path.read_bytes()).hexdigest(), st.st_size, st.st_mtime_ns
 
 
+def _digest_elsewhere(path: Path) -> str:
+    code = "import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())"
+    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                          text=True, check=True, timeout=60).stdout.strip()
+
+
 def test_reopen_queries_the_cache_in_place_with_the_same_answers(
         two_files: tuple[Path, Path], cache_dir: Path, opened: list[EventStore]) -> None:
     a, _b = two_files
@@ -260,3 +266,34 @@ def test_the_console_cannot_break_a_store_on_disk_or_reopened(
     assert run(check, "SELECT count(*) FROM information_schema.tables WHERE table_name = "
                       "'mine'") == [(0,)]
     check.close()
+
+
+def test_a_disk_cache_still_open_by_its_writer_is_left_alone(
+        two_files: tuple[Path, Path], cache_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        opened: list[EventStore]) -> None:
+    """The session that built a cache on disk keeps it open for writing: another process
+    loads without it (one note) and neither damages nor replaces it."""
+    monkeypatch.setenv("TRAILTUI_STORE", "disk")
+    a, _b = two_files
+    s = _store(opened)
+    s.load([str(a)])
+    fresh = _answers(s)
+    assert s.save_cache() is None
+    # Read in another process: closing any descriptor of the file here would drop DuckDB's
+    # lock on it (POSIX locks belong to the process).
+    before = _digest_elsewhere(_db(cache_dir))
+    code = ("import json, sys; from trailtui.data.store import EventStore\n"
+            "s = EventStore(cache=True); r = s.load([sys.argv[1]])\n"
+            "print(json.dumps([r.from_cache, r.events_added, r.warnings, s.save_cache()]))\n"
+            "s.close()\n")
+    env = {**subprocess_env(), "TRAILTUI_CACHE_DIR": str(cache_dir), "TRAILTUI_STORE": "disk"}
+    out = subprocess.run([sys.executable, "-c", code, str(a)], capture_output=True, text=True,
+                         env=env, check=True, timeout=120)
+    from_cache, added, warnings, problem = json.loads(out.stdout)
+    assert (from_cache, added, problem) == (False, 400, None)
+    assert any("in use by another trailtui session" in w for w in warnings)
+    assert _answers(s) == fresh
+    s.close()
+    assert _digest_elsewhere(_db(cache_dir)) == before  # closing its writer changed nothing
+    again = _store(opened)
+    assert again.load([str(a)]).from_cache and _answers(again) == fresh

@@ -128,6 +128,7 @@ class EventStore:
         self._create_table()
         self.placement = "memory"  # "memory" | "disk" | "cache" (see data/placement.py)
         self._events_file: Path | None = None  # the file attached as `ev` (disk or cache)
+        self._events_read_only = False
         self._input_bytes = 0  # of the first load: decides memory or disk when made writable
         self._lock = threading.Lock()
         self._chunks: dict[int, ingest.Chunk] = {}
@@ -216,27 +217,36 @@ class EventStore:
 
     def _attach_events(self, path: Path | None, *, read_only: bool = False) -> None:
         """Make `ev` the database at `path` (None: an empty in-memory one). The tables of `m`
-        go first when `ev` is to hold them; the swap is two statements, so a query of another
-        thread can only miss `ev` for that instant."""
+        go first when `ev` is to hold them (only ever on an empty store). The swap is two
+        statements, so a query of another thread can only miss `ev` for that instant; if the
+        new one cannot be attached, the previous one is attached again (nothing is lost)."""
+        previous, previous_ro = self._events_file, self._events_read_only
         if path is not None and self.placement == "memory":
             run(self.con, "DROP TABLE IF EXISTS m.main.events")
             run(self.con, "DROP TABLE IF EXISTS m.main.chunk_sources")
         run(self.con, "DETACH ev")
         try:
-            if path is None:
-                run(self.con, "ATTACH ':memory:' AS ev")
-            else:
-                run(self.con, f"ATTACH ? AS ev{' (READ_ONLY)' if read_only else ''}",
-                    [str(path)])
+            self._attach(path, read_only)
         except duckdb.Error:
-            run(self.con, "ATTACH ':memory:' AS ev")
-            self._back_to_memory()
+            try:
+                self._attach(previous, previous_ro)
+            except duckdb.Error:
+                self._attach(None, False)
+                previous = None
+            if previous is None:
+                self._back_to_memory()  # empty tables in `m` again
             raise
-        self._events_file = path
+        self._events_file, self._events_read_only = path, read_only
+
+    def _attach(self, path: Path | None, read_only: bool) -> None:
+        if path is None:
+            run(self.con, "ATTACH ':memory:' AS ev")
+        else:
+            run(self.con, f"ATTACH ? AS ev{' (READ_ONLY)' if read_only else ''}", [str(path)])
 
     def _back_to_memory(self) -> None:
         """Empty tables in `m` again (an attach failed before anything was loaded)."""
-        self.placement, self._events_file = "memory", None
+        self.placement, self._events_file, self._events_read_only = "memory", None, False
         self._create_table()
 
     def _prepare_store(self, input_bytes: int, folder: Path) -> None:
@@ -253,8 +263,13 @@ class EventStore:
             return
         cols = self._columns("m")
         path = folder / "events.duckdb"
-        path.unlink(missing_ok=True)
-        self._attach_events(path)
+        try:
+            path.unlink(missing_ok=True)
+            self._attach_events(path)
+        except (OSError, duckdb.Error) as exc:
+            self.log.add(f"on-disk store unusable ({_first_line(exc)}): loading into memory",
+                         "warning", "Store")
+            return
         self.placement = "disk"
         self._disk_settings()
         run(self.con, f"CREATE TABLE ev.main.events ({packed.table_ddl(cols)})")
@@ -571,10 +586,10 @@ class EventStore:
         db = work / "events.duckdb"
         in_place = self.placement == "disk" and self._events_file == db
         if in_place:
-            # The store is already this file: checkpoint it and reopen it read-only (it is
-            # the cache from now on: no write may change it, and others may open it).
+            # The store is already this file: checkpoint it, and it is the cache from now on
+            # ("cache": the next load copies it before writing). It stays attached as it is:
+            # detaching it while other cursors read it would leave DuckDB holding the file.
             run(self.con, "CHECKPOINT ev")
-            self._attach_events(db, read_only=True)
             self.placement = "cache"
         else:
             self._copy_table(db)
@@ -691,9 +706,9 @@ class EventStore:
                     self._attach_events(None)
                     self._back_to_memory()
             if "lock" in str(exc).lower():
-                # Another process holds it for writing: its data is fine, leave it alone.
-                report.warnings.append(f"cache busy ({_first_line(exc)}): loading without it")
-                return False
+                # Another session holds it for writing (it built it on disk and is still
+                # open): its data is fine. Leave it alone and write no cache over it.
+                raise OSError("in use by another trailtui session") from exc
             report.warnings.append(
                 f"cache unreadable ({_first_line(exc)}): rebuilt from the files")
             shutil.rmtree(cache_dir, ignore_errors=True)
