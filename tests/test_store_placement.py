@@ -297,3 +297,22 @@ def test_a_disk_cache_still_open_by_its_writer_is_left_alone(
     assert _digest_elsewhere(_db(cache_dir)) == before  # closing its writer changed nothing
     again = _store(opened)
     assert again.load([str(a)]).from_cache and _answers(again) == fresh
+
+
+def test_a_failed_copy_before_adding_loses_nothing(
+        two_files: tuple[Path, Path], cache_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        opened: list[EventStore]) -> None:
+    monkeypatch.setenv("TRAILTUI_STORE", "disk")
+    a, b = two_files
+    fresh = _cached(a, opened)
+    s = _store(opened)
+    assert s.load([str(a)]).from_cache
+
+    def full(*_args: object, **_kw: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("trailtui.data.store.shutil.copyfile", full)
+    report = s.load([str(b)])
+    assert report.events_added == 0 and report.errors  # each file named, no traceback
+    assert any("could not copy the cached events" in e.text for e in s.log.entries())
+    assert _answers(s) == fresh

@@ -254,7 +254,12 @@ class EventStore:
         `folder` (the cache work folder, so saving the cache is a rename); a store reopened
         from the cache is made writable first."""
         if self.placement == "cache":
-            self._make_writable(folder)
+            try:
+                self._make_writable(folder)
+            except (OSError, duckdb.Error) as exc:
+                # The load then names each file it could not add; nothing loaded is lost.
+                self.log.add(f"could not copy the cached events to add files to them "
+                             f"({_first_line(exc)})", "error", "Store")
             return
         if self.placement != "memory" or self.event_count() or self.sources:
             return
