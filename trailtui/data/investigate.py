@@ -11,6 +11,8 @@ Nothing here imports Textual. Every value a caller passes reaches DuckDB as a bo
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -102,7 +104,8 @@ SELECT
   coalesce(req.roleSessionName, req.name) AS requested_name,
   resp.assumedRoleUser.arn AS assumed_arn,
   resp.federatedUser.arn AS federated_arn,
-  resp.sourceIdentity AS granted_source_identity
+  resp.sourceIdentity AS granted_source_identity,
+  assume_rid  -- which event row issued it (internal: the `credential_grants` view drops it)
 FROM (
   SELECT
     json_transform(responseElements, '{_RESPONSE_SPEC}') AS resp,
@@ -114,14 +117,16 @@ FROM (
     identity_type AS assumed_by_type,
     access_key AS assumed_by_key,
     sourceIPAddress AS source_ip,
-    account_id AS assumed_in_account
+    account_id AS assumed_in_account,
+    rowid AS assume_rid
   FROM events
   WHERE eventName IN ({_ISSUING_LIST}) AND errorCode IS NULL
 ) g
 -- The key test sits in QUALIFY, not WHERE: a WHERE is pushed below the projection and parses
 -- responseElements a second time. It drops whole partitions, so the numbering is the same.
 QUALIFY coalesce(issued_key, '') <> ''
-  AND row_number() OVER (PARTITION BY issued_key ORDER BY created, assume_event_id) = 1"""
+  AND row_number() OVER (PARTITION BY issued_key
+                                ORDER BY created, assume_event_id, assume_rid) = 1"""
 
 # One row per temporary credential (ASIA... key) used or issued in the data: who it is, who
 # obtained it (by the issuing event), from where, when, what it did, and the chain of roles
@@ -282,44 +287,216 @@ VIEWS_SQL: Final[tuple[str, ...]] = (
 VIEW_NAMES: Final[tuple[str, ...]] = ("actors", "credential_grants", "sessions", "first_seen")
 """In dependency order: `sessions` reads `credential_grants`."""
 
+# -- facts: what a load fixes, whatever the filter ---------------------------------------------
+#
+# Which credential an AssumeRole*/Get*Token event issued, who a credential is (its role,
+# session, account, chain) and which keys are used more than once are facts of the loaded
+# events: no filter changes them. They are computed once per load into small `_inv_*` tables
+# (`build_facts`, run by the app after each load and by headless mode), and the views then
+# count live, from `events`, only what a filter changes. Until the facts are built (and from
+# the start of every load, when `create_views` runs again) the views compute everything from
+# `events`: slower, never stale.
 
-def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Create (or replace) the investigation views, computed from `events` when read.
+FACT_TABLES: Final[tuple[str, ...]] = (
+    "_inv_credential_grants", "_inv_sessions", "_inv_multi_keys", "_inv_stamp",
+)  # fmt: skip
 
-    Each name is a view over `<name>_live` (the query itself) until `materialise` points it
-    at a table. `EventStore` calls this when it is created and when a load starts, so what
-    the views answer is never older than the events.
+# What the facts were built from: a load only appends or deletes events, so the count and the
+# sum of the dedup hashes change with every load that changes anything.
+_STAMP_SQL: Final[str] = "SELECT count(*), coalesce(sum(_h), 0)::HUGEINT FROM events"
+
+# Columns of `sessions` that count what a credential did (the rest is who it is).
+_USAGE: Final[tuple[str, ...]] = ("first_used", "last_used", "events", "failed", "apis")
+
+
+def actors_fast_select(where: str = "TRUE") -> str:
+    """`actors_select` for when the facts are built (same rows, bind `where`'s parameters once).
+
+    One pass over the events: each actor's row gets a 64-bit hash of its (actor, type,
+    account) key, checked to be one-to-one over the loaded actors when the facts are built,
+    so the distinct counts group by one integer and no join back to the events is needed.
+    A key used once in all the loaded events is counted without a distinct (it cannot repeat
+    under any filter); only keys used more than once (`_inv_multi_keys`) are deduplicated.
     """
-    for stmt, name in zip(VIEWS_SQL, VIEW_NAMES, strict=True):
-        con.execute(stmt).fetchall()
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {name}_live").fetchall()
+    return f"""WITH e AS (
+  SELECT hash(actor, identity_type, account_id) AS g, actor, identity_type, account_id,
+    eventTime, errorCode, eventName, sourceIPAddress, userAgent, awsRegion, access_key,
+    additionalEventData,
+    coalesce("userIdentity".sessionContext.sessionIssuer.arn, "userIdentity".arn) AS arn,
+    access_key IN (SELECT access_key FROM _inv_multi_keys) AS multi
+  FROM events
+  WHERE {where}
+), a AS (
+  SELECT g, any_value(actor) AS actor, any_value(identity_type) AS identity_type,
+    any_value(account_id) AS account_id,
+    min(eventTime) AS first_seen,
+    max(eventTime) AS last_seen,
+    count(*) AS events,
+    count(errorCode) AS failed,
+    count(*) FILTER (WHERE {DENIED_SQL}) AS access_denied,
+    count(*) FILTER (WHERE eventName = 'ConsoleLogin') AS console_logins,
+    count(*) FILTER (WHERE eventName = 'ConsoleLogin'
+                     AND json_extract_string(additionalEventData, '$.MFAUsed') = 'Yes')
+      AS console_logins_mfa,
+    count(DISTINCT eventName) AS apis,
+    count(DISTINCT sourceIPAddress) AS source_ips,
+    count(DISTINCT userAgent) AS user_agents,
+    count(DISTINCT awsRegion) AS regions,
+    count(access_key) FILTER (WHERE NOT multi)
+      + count(DISTINCT access_key) FILTER (WHERE multi) AS access_keys,
+    list(DISTINCT arn ORDER BY arn) FILTER (WHERE arn IS NOT NULL) AS arns
+  FROM e
+  GROUP BY g
+)
+SELECT actor, identity_type, account_id, coalesce(arns, []) AS arns,
+  first_seen, last_seen, events, failed, access_denied,
+  apis, source_ips, user_agents, regions, access_keys,
+  console_logins, console_logins_mfa
+FROM a"""
 
 
-def materialise(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
-    """Compute each view once into a table and point the view at it; seconds per view.
+def sessions_fast_select(where: str | None = None) -> str:
+    """`sessions` from the facts: who each credential is comes from `_inv_sessions`, what it
+    did is counted from the events under `where` (bind its parameters twice).
 
-    At a million events `sessions` and `first_seen` hold most of a million rows and take
-    seconds to compute (bench/bench_views.py); the app runs this in a worker after a load so
-    that the screens, the console and scripts then read them in milliseconds. If events were
-    added meanwhile, the views go back to live queries.
+    Without a filter a credential used once (most, in generated data) is its one event, kept
+    in the facts; the keys used more than once are counted again from their events. With a
+    filter, a credential is listed when one of its events, or the event that issued it, is
+    under the filter, and its counts are those of its events under the filter.
+    """
+    cols = ("access_key, role, session_name, issuer, source_identity, identity_type, "
+            "account_id, assumed_by, assumed_by_type, assumed_by_key, assume_event_id, "
+            "assume_api, source_ip, created")
+    tail = "mfa, session_arn, chain, chain_depth, origin"
+    usage = """count(*) AS events, count(errorCode) AS failed,
+      count(DISTINCT eventName) AS apis, min(eventTime) AS first_used,
+      max(eventTime) AS last_used"""
+    if where is None:
+        return f"""WITH m AS (
+  SELECT access_key, {usage}
+  FROM events
+  WHERE access_key IN (SELECT access_key FROM _inv_sessions WHERE events > 1)
+  GROUP BY access_key
+)
+SELECT {cols}, first_used, last_used, events, failed, apis, {tail}
+FROM _inv_sessions WHERE events <= 1
+UNION ALL
+SELECT {cols.replace("access_key,", "s.access_key,", 1)}, m.first_used, m.last_used,
+  m.events, m.failed, m.apis, {tail}
+FROM _inv_sessions s JOIN m ON m.access_key = s.access_key"""
+    return f"""WITH m AS (
+  SELECT access_key, {usage}
+  FROM events
+  WHERE ({where}) AND access_key LIKE 'ASIA%'
+  GROUP BY access_key
+), issued AS (
+  SELECT rowid AS rid FROM events
+  WHERE ({where}) AND eventName IN ({_ISSUING_LIST}) AND errorCode IS NULL
+)
+SELECT {cols.replace("access_key,", "s.access_key,", 1)}, m.first_used, m.last_used,
+  m.events, m.failed, m.apis, {tail}
+FROM _inv_sessions s JOIN m ON m.access_key = s.access_key
+UNION ALL
+SELECT {cols}, NULL AS first_used, NULL AS last_used, 0 AS events, 0 AS failed, 0 AS apis,
+  {tail}
+FROM _inv_sessions
+WHERE assume_rid IN (SELECT rid FROM issued)
+  AND access_key NOT IN (SELECT access_key FROM m)"""
+
+
+def _stamp(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    row = con.execute(_STAMP_SQL).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def facts_fresh(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the facts were built from the events loaded now (and the views read them)."""
+    try:
+        row = con.execute("SELECT events, h FROM _inv_stamp").fetchone()
+    except duckdb.Error:  # never built (or dropped)
+        return False
+    return row is not None and (int(row[0]), int(row[1])) == _stamp(con)
+
+
+def build_facts(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Compute the facts of the loaded events and point the views at their fast forms.
+
+    Seconds per step. Run once per load (the app after each load, in a worker; headless
+    mode before it answers); `ensure_facts` skips it when the facts are current. If events
+    were added meanwhile, or it is interrupted, the views stay (or go back to) computing
+    everything from `events`.
     """
     import time
 
     seconds: dict[str, float] = {}
     try:
-        before = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
-        for name in VIEW_NAMES:
-            t0 = time.perf_counter()
-            con.execute(f"CREATE OR REPLACE TABLE _inv_{name} AS "
-                        f"SELECT * FROM {name}_live").fetchall()
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS "
-                        f"SELECT * FROM _inv_{name}").fetchall()
-            seconds[name] = time.perf_counter() - t0
-        if con.execute("SELECT count(*) FROM events").fetchall()[0][0] != before:
+        create_views(con)  # the full forms, which the facts are computed with
+        stamp = _stamp(con)
+        t0 = time.perf_counter()
+        con.execute("CREATE OR REPLACE TABLE _inv_credential_grants AS "
+                    "SELECT * FROM credential_grants_live").fetchall()
+        con.execute("CREATE OR REPLACE VIEW credential_grants AS "
+                    "SELECT * EXCLUDE (assume_rid) FROM _inv_credential_grants").fetchall()
+        seconds["credential_grants"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        con.execute("""CREATE OR REPLACE TABLE _inv_sessions AS
+            SELECT s.*, g.assume_rid FROM sessions_live s
+            LEFT JOIN _inv_credential_grants g ON g.issued_key = s.access_key""").fetchall()
+        seconds["sessions"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        con.execute("""CREATE OR REPLACE TABLE _inv_multi_keys AS
+            SELECT access_key FROM events WHERE access_key IS NOT NULL
+            GROUP BY access_key HAVING count(*) > 1""").fetchall()
+        one_to_one = con.execute(
+            "SELECT count(*) = count(DISTINCT g) FROM (SELECT DISTINCT actor, identity_type, "
+            "account_id, hash(actor, identity_type, account_id) AS g FROM events)").fetchall()
+        seconds["actors"] = time.perf_counter() - t0
+        con.execute("CREATE OR REPLACE VIEW sessions AS " + sessions_fast_select()).fetchall()
+        actors_fast = bool(one_to_one and one_to_one[0][0])  # False on a hash collision
+        if actors_fast:
+            con.execute("CREATE OR REPLACE VIEW actors AS " + actors_fast_select()).fetchall()
+        if _stamp(con) != stamp:  # a load ran meanwhile
             create_views(con)
-    except duckdb.Error:  # interrupted, or a load started: the live views are always right
+            return seconds
+        con.execute("CREATE OR REPLACE TABLE _inv_stamp AS SELECT ?::BIGINT AS events, "
+                    "?::HUGEINT AS h, ?::BOOLEAN AS actors_fast",
+                    [*stamp, actors_fast]).fetchall()
+    except duckdb.Error:  # interrupted, or a load started: the full forms are always right
         create_views(con)
     return seconds
+
+
+_BUILDING = threading.Lock()  # one build at a time (the app's hook and a screen may both ask)
+
+
+def ensure_facts(con: duckdb.DuckDBPyConnection) -> bool:
+    """Build the facts unless they are current (a cheap check: one pass over two columns);
+    whether they are current now (False when interrupted or a load ran meanwhile)."""
+    with _BUILDING:
+        if not facts_fresh(con):
+            build_facts(con)
+        return facts_fresh(con)
+
+
+def materialise(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Former name of `build_facts` (the views are no longer copied whole into tables)."""
+    return build_facts(con)
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Create (or replace) the investigation views in their full forms (no facts needed).
+
+    Each name is a view over `<name>_live` (the query itself) until `build_facts` points it
+    at its fast form. `EventStore` calls this when it is created and when a load starts, so
+    what the views answer is never older than the events.
+    """
+    with contextlib.suppress(duckdb.Error):  # a read-only connection: nothing to forget
+        con.execute("DROP TABLE IF EXISTS _inv_stamp").fetchall()
+    for stmt, name in zip(VIEWS_SQL, VIEW_NAMES, strict=True):
+        con.execute(stmt).fetchall()
+        hide = " EXCLUDE (assume_rid)" if name == "credential_grants" else ""
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT *{hide} FROM {name}_live"
+                    ).fetchall()
 
 
 # -- reading them ----------------------------------------------------------------------------
@@ -348,8 +525,18 @@ def actors(cur: duckdb.DuckDBPyConnection, filters: FilterState | None = None,
     if not filters:
         return _rows(cur, f"SELECT * FROM actors ORDER BY {order}, actor, account_id")
     where, params = filters.where()
-    return _rows(cur, f"SELECT * FROM ({actors_select(where)}) ORDER BY {order}, actor, account_id",
-                 [*params, *params])
+    if ensure_facts(cur) and _actors_fast(cur):
+        sql, args = actors_fast_select(where), list(params)
+    else:
+        sql, args = actors_select(where), [*params, *params]
+    return _rows(cur, f"SELECT * FROM ({sql}) ORDER BY {order}, actor, account_id", args)
+
+
+def _actors_fast(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether `build_facts` found the actor hash one-to-one (the `actors` view then reads
+    the fast form)."""
+    row = cur.execute("SELECT actors_fast FROM _inv_stamp").fetchone()
+    return bool(row and row[0])
 
 
 def actor_chips(row: Mapping[str, object]) -> list[Chip]:
@@ -395,18 +582,37 @@ def actor_detail(cur: duckdb.DuckDBPyConnection, row: Mapping[str, object],
                        [(d, int(n), int(f)) for d, n, f in days])
 
 
-def sessions(cur: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[dict[str, Any]]:
-    """`sessions` rows, most recently used first (the first `limit` of them)."""
-    sql = "SELECT * FROM sessions ORDER BY coalesce(last_used, created) DESC, access_key"
+def _sessions_source(cur: duckdb.DuckDBPyConnection,
+                     filters: FilterState | None) -> tuple[str, list[object]]:
+    """FROM text and parameters of the sessions under `filters` (the view without)."""
+    if not filters:
+        return "sessions", []
+    where, params = filters.where()
+    if not ensure_facts(cur):
+        raise duckdb.InterruptException("the events changed while sessions were counted")
+    return f"({sessions_fast_select(where)})", [*params, *params]
+
+
+def sessions(cur: duckdb.DuckDBPyConnection, limit: int | None = None,
+             filters: FilterState | None = None) -> list[dict[str, Any]]:
+    """`sessions` rows, most recently used first (the first `limit` of them).
+
+    Under `filters`: the credentials with an event, or their issuing event, under the filter;
+    who each one is stays the same, what it did is counted over the events under the filter.
+    """
+    source, params = _sessions_source(cur, filters)
+    sql = f"SELECT * FROM {source} ORDER BY coalesce(last_used, created) DESC, access_key"
     if limit is None:
-        return _rows(cur, sql)
-    return _rows(cur, sql + " LIMIT ?", [int(limit)])
+        return _rows(cur, sql, params)
+    return _rows(cur, sql + " LIMIT ?", [*params, int(limit)])
 
 
-def session_counts(cur: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+def session_counts(cur: duckdb.DuckDBPyConnection,
+                   filters: FilterState | None = None) -> tuple[int, int, int]:
     """(credentials, with their issuing event, chained from another session)."""
+    source, params = _sessions_source(cur, filters)
     row = cur.execute("SELECT count(*), count(assume_event_id), count(*) FILTER "
-                      "(WHERE chain_depth > 0) FROM sessions").fetchone()
+                      f"(WHERE chain_depth > 0) FROM {source}", params).fetchone()
     return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
 
 
