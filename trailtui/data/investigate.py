@@ -251,35 +251,41 @@ _GROUP_COLUMNS: Final[tuple[str, ...]] = (
 )  # fmt: skip
 
 
-def _first_seen_sql() -> str:
+def first_seen_select(where: str = "TRUE") -> str:
+    """The `first_seen` query over the events matching `where` (bind its parameters once).
+
+    One scan of `events` for every field (one GROUPING SET each). A NULL value (no IP, no
+    key) is not a value seen: those groups go in HAVING, before any list or text is built
+    (building `parts` for every group and dropping most after cost as much as the scan).
+    """
     sets = ", ".join("(" + ", ".join(f'"{c}"' for c in cols) + ")"
                      for cols in FIRST_SEEN_FIELDS.values())
     grouping = ", ".join(f'"{c}"' for c in _GROUP_COLUMNS)
     # grouping(...) has one bit per column, most significant first; a set's columns are 0.
-    cases = []
+    field_case, value_case, parts_case, seen_case = [], [], [], []
     for name, cols in FIRST_SEEN_FIELDS.items():
         bits = sum(1 << (len(_GROUP_COLUMNS) - 1 - i)
                    for i, c in enumerate(_GROUP_COLUMNS) if c not in cols)
-        parts = "[" + ", ".join(f'"{c}"' for c in cols) + "]"
-        cases.append((name, bits, parts))
-    field_case = " ".join(f"WHEN {bits} THEN '{name}'" for name, bits, _p in cases)
-    parts_case = " ".join(f"WHEN {bits} THEN {p}" for _n, bits, p in cases)
-    return f"""CREATE OR REPLACE VIEW first_seen_live AS
-SELECT field, array_to_string(parts, ' · ') AS value, first_seen, last_seen, events, parts
-FROM (
-  SELECT
-    CASE grouping({grouping}) {field_case} END AS field,
-    CASE grouping({grouping}) {parts_case} END AS parts,
-    min(eventTime) AS first_seen,
-    max(eventTime) AS last_seen,
-    count(*) AS events
-  FROM events
-  GROUP BY GROUPING SETS ({sets})
-)
-WHERE list_count(parts) = len(parts)"""  # a NULL value (no IP, no key) is not a value seen
+        quoted = [f'"{c}"' for c in cols]
+        field_case.append(f"WHEN {bits} THEN '{name}'")
+        value_case.append(f"WHEN {bits} THEN " + " || ' · ' || ".join(quoted))
+        parts_case.append(f"WHEN {bits} THEN [{', '.join(quoted)}]")
+        seen_case.append(f"WHEN {bits} THEN " + " AND ".join(f"{q} IS NOT NULL" for q in quoted))
+    g = f"grouping({grouping})"
+    return f"""SELECT
+  CASE {g} {" ".join(field_case)} END AS field,
+  CASE {g} {" ".join(value_case)} END AS value,
+  min(eventTime) AS first_seen,
+  max(eventTime) AS last_seen,
+  count(*) AS events,
+  CASE {g} {" ".join(parts_case)} END AS parts
+FROM events
+WHERE {where}
+GROUP BY GROUPING SETS ({sets})
+HAVING CASE {g} {" ".join(seen_case)} END"""
 
 
-FIRST_SEEN_SQL: Final[str] = _first_seen_sql()
+FIRST_SEEN_SQL: Final[str] = "CREATE OR REPLACE VIEW first_seen_live AS\n" + first_seen_select()
 
 VIEWS_SQL: Final[tuple[str, ...]] = (
     ACTORS_SQL, CREDENTIAL_GRANTS_SQL, SESSIONS_SQL, FIRST_SEEN_SQL,
@@ -638,6 +644,27 @@ class NewValue:
                 for col, part in zip(FIRST_SEEN_FIELDS[self.field], self.parts, strict=True)]
 
 
+def under(filters: FilterState | None) -> str:
+    """What a list was counted over, for its title: "" (every event) or "under 2 filters"."""
+    n = len(filters.chips) if filters else 0
+    return f"under {n} filter{'s' if n != 1 else ''}" if n else ""
+
+
+def _where(filters: FilterState | None) -> tuple[str, list[object]]:
+    if not filters:
+        return "TRUE", []
+    where, params = filters.where()
+    return where, list(params)
+
+
+def _first_seen_source(filters: FilterState | None) -> tuple[str, list[object]]:
+    """FROM text and parameters of `first_seen` under `filters` (the view without)."""
+    if not filters:
+        return "first_seen", []
+    where, params = filters.where()
+    return f"({first_seen_select(where)})", list(params)
+
+
 def new_and_rare(
     cur: duckdb.DuckDBPyConnection,
     *,
@@ -647,30 +674,36 @@ def new_and_rare(
     rare_max: int = 1,
     fields: Sequence[str] | None = None,
     limit: int = 2000,
+    filters: FilterState | None = None,
 ) -> list[NewValue]:
     """Values first seen in [start, end) and values seen at most `rare_max` times.
 
     Default window: the last `window` (one day) before the newest event, against everything
     before it. New values come first (newest first), then rare ones (fewest events first), at
     most `limit` (a million events can hold a hundred thousand one-off access keys).
+    Under `filters` only the events under the filter count: first seen, events and the
+    newest event are theirs.
     """
     chosen = [f for f in (fields or FIRST_SEEN_FIELDS) if f in FIRST_SEEN_FIELDS]
+    source, fparams = _first_seen_source(filters)
     if start is None:
-        newest = cur.execute("SELECT max(eventTime) FROM events").fetchone()
+        newest = cur.execute(f"SELECT max(eventTime) FROM events WHERE {_where(filters)[0]}",
+                             _where(filters)[1]).fetchone()
         if newest is None or newest[0] is None:
             return []
         start = newest[0] - window
     rows = cur.execute(
-        """SELECT field, value, parts, first_seen, last_seen, events,
+        f"""SELECT field, value, parts, first_seen, last_seen, events,
                   first_seen >= ? AND (? IS NULL OR first_seen < ?) AS new,
                   events <= ? AS rare
-           FROM first_seen
+           FROM {source}
            WHERE field IN (SELECT unnest(?::VARCHAR[]))
              AND ((first_seen >= ? AND (? IS NULL OR first_seen < ?)) OR events <= ?)
            ORDER BY new DESC, CASE WHEN new THEN epoch(first_seen) ELSE -events END DESC,
                     field, value
            LIMIT ?""",
-        [start, end, end, int(rare_max), chosen, start, end, end, int(rare_max), int(limit)],
+        [start, end, end, int(rare_max), *fparams, chosen, start, end, end, int(rare_max),
+         int(limit)],
     ).fetchall()
     return [NewValue(str(f), str(v), tuple(p), fs, ls, int(n), bool(nw), bool(r))
             for f, v, p, fs, ls, n, nw, r in rows]
@@ -681,19 +714,23 @@ def new_and_rare_counts(
     *,
     window: timedelta = timedelta(days=1),
     rare_max: int = 1,
+    filters: FilterState | None = None,
 ) -> tuple[int, int, int]:
     """How many values are new in the last `window`, how many rare, and how many either.
 
     `new_and_rare` stops at `limit` rows (new first), so its rows cannot be counted for the
     title: at the demo's 3,000 events the list held 514 of 4,369 rare values.
     """
+    where, params = _where(filters)
+    source, fparams = _first_seen_source(filters)
     row = cur.execute(
-        """WITH v AS (SELECT first_seen >= (SELECT max(eventTime) FROM events) - ? AS new,
+        f"""WITH v AS (SELECT first_seen >= (SELECT max(eventTime) FROM events WHERE {where})
+                                - ? AS new,
                              events <= ? AS rare
-                      FROM first_seen WHERE field IN (SELECT unnest(?::VARCHAR[])))
+                      FROM {source} WHERE field IN (SELECT unnest(?::VARCHAR[])))
            SELECT count(*) FILTER (WHERE new), count(*) FILTER (WHERE rare),
                   count(*) FILTER (WHERE new OR rare) FROM v""",
-        [window, int(rare_max), list(FIRST_SEEN_FIELDS)],
+        [*params, window, int(rare_max), *fparams, list(FIRST_SEEN_FIELDS)],
     ).fetchone()
     return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
 

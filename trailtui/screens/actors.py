@@ -146,7 +146,9 @@ class ActorsScreen(ModalScreen[list[Chip] | None]):
         table.loading = False
         shown = f"top {len(self.rows):,} of {total:,}" if total > len(self.rows) else f"{total:,}"
         box = self.query_one("#actors", Vertical)
-        box.border_title = f"Actors · {shown} · by {sort.replace('_', ' ')}"
+        scope = investigate.under(self.filters)
+        box.border_title = (f"Actors · {shown}{' · ' + scope if scope else ''}"
+                            f" · by {sort.replace('_', ' ')}")
         target = 0
         if keep is not None:
             target = next((i for i, r in enumerate(self.rows) if r.get("actor") == keep), 0)
