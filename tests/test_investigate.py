@@ -395,9 +395,9 @@ def test_sessions_under_a_filter_count_its_events(chain_store: EventStore) -> No
     # alice's events are the two AssumeRole calls: the credentials they issued are listed,
     # with nothing done under the filter.
     alice = FilterState().add(Chip.include("actor", "alice"))
-    got = {r["access_key"]: r for r in inv.sessions(cur, filters=alice)}
-    assert set(got) == {"ASIAHOPA", "ASIAHOPC"}
-    assert all(r["events"] == 0 and r["last_used"] is None for r in got.values())
+    issued = {r["access_key"]: r for r in inv.sessions(cur, filters=alice)}
+    assert set(issued) == {"ASIAHOPA", "ASIAHOPC"}
+    assert all(r["events"] == 0 and r["last_used"] is None for r in issued.values())
     assert inv.session_counts(cur, alice) == (2, 2, 0)
     assert inv.session_counts(cur) == (4, 3, 1)
     cur.close()
@@ -422,8 +422,14 @@ def test_new_and_rare_under_a_filter(chain_store: EventStore) -> None:
     # The window ends at RoleB's newest event (2 May 09:00): both its APIs are new then.
     assert all(v.new for v in found if v.field == "api")
     new, rare, either = inv.new_and_rare_counts(cur, rare_max=5, filters=role_b)
+    assert rare == sum(v.rare for v in found)
     assert either == len(found) and new == sum(v.new for v in found)
     assert inv.under(role_b) == "under 1 filter" and inv.under(None) == ""
+    # What the N screen asks, in one pass: the same list and counts.
+    for state in (role_b, None):
+        assert inv.new_and_rare_counted(cur, rare_max=5, filters=state) == (
+            inv.new_and_rare(cur, rare_max=5, filters=state),
+            inv.new_and_rare_counts(cur, rare_max=5, filters=state))
     cur.close()
 
 

@@ -251,28 +251,31 @@ _GROUP_COLUMNS: Final[tuple[str, ...]] = (
 )  # fmt: skip
 
 
-def first_seen_select(where: str = "TRUE") -> str:
-    """The `first_seen` query over the events matching `where` (bind its parameters once).
+def first_seen_select(where: str = "TRUE", *, facts: bool = False) -> str:
+    """The `first_seen` query over the events matching `where` (bind its parameters once;
+    twice with `facts`).
 
     One scan of `events` for every field (one GROUPING SET each). A NULL value (no IP, no
     key) is not a value seen: those groups go in HAVING, before any list or text is built
     (building `parts` for every group and dropping most after cost as much as the scan).
+    With `facts` (built by `build_facts`), an access key used once in all the loaded events
+    is its one event, read as it is; only keys used more than once are grouped.
     """
-    sets = ", ".join("(" + ", ".join(f'"{c}"' for c in cols) + ")"
-                     for cols in FIRST_SEEN_FIELDS.values())
-    grouping = ", ".join(f'"{c}"' for c in _GROUP_COLUMNS)
+    fields = {k: v for k, v in FIRST_SEEN_FIELDS.items() if not (facts and k == "access_key")}
+    columns = [c for c in _GROUP_COLUMNS if any(c in cols for cols in fields.values())]
+    sets = ", ".join("(" + ", ".join(f'"{c}"' for c in cols) + ")" for cols in fields.values())
+    grouping = ", ".join(f'"{c}"' for c in columns)
     # grouping(...) has one bit per column, most significant first; a set's columns are 0.
     field_case, value_case, parts_case, seen_case = [], [], [], []
-    for name, cols in FIRST_SEEN_FIELDS.items():
-        bits = sum(1 << (len(_GROUP_COLUMNS) - 1 - i)
-                   for i, c in enumerate(_GROUP_COLUMNS) if c not in cols)
+    for name, cols in fields.items():
+        bits = sum(1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if c not in cols)
         quoted = [f'"{c}"' for c in cols]
         field_case.append(f"WHEN {bits} THEN '{name}'")
         value_case.append(f"WHEN {bits} THEN " + " || ' · ' || ".join(quoted))
         parts_case.append(f"WHEN {bits} THEN [{', '.join(quoted)}]")
         seen_case.append(f"WHEN {bits} THEN " + " AND ".join(f"{q} IS NOT NULL" for q in quoted))
     g = f"grouping({grouping})"
-    return f"""SELECT
+    sql = f"""SELECT
   CASE {g} {" ".join(field_case)} END AS field,
   CASE {g} {" ".join(value_case)} END AS value,
   min(eventTime) AS first_seen,
@@ -283,6 +286,18 @@ FROM events
 WHERE {where}
 GROUP BY GROUPING SETS ({sets})
 HAVING CASE {g} {" ".join(seen_case)} END"""
+    if not facts:
+        return sql
+    return f"""WITH k AS (
+  SELECT access_key, eventTime, access_key IN (SELECT access_key FROM _inv_multi_keys) AS multi
+  FROM events WHERE ({where}) AND access_key IS NOT NULL
+)
+{sql}
+UNION ALL
+SELECT 'access_key', access_key, eventTime, eventTime, 1, [access_key] FROM k WHERE NOT multi
+UNION ALL
+SELECT 'access_key', access_key, min(eventTime), max(eventTime), count(*), [access_key]
+FROM k WHERE multi GROUP BY access_key"""
 
 
 FIRST_SEEN_SQL: Final[str] = "CREATE OR REPLACE VIEW first_seen_live AS\n" + first_seen_select()
@@ -318,13 +333,14 @@ _USAGE: Final[tuple[str, ...]] = ("first_used", "last_used", "events", "failed",
 def actors_fast_select(where: str = "TRUE") -> str:
     """`actors_select` for when the facts are built (same rows, bind `where`'s parameters once).
 
-    One pass over the events: each actor's row gets a 64-bit hash of its (actor, type,
-    account) key, checked to be one-to-one over the loaded actors when the facts are built,
-    so the distinct counts group by one integer and no join back to the events is needed.
-    A key used once in all the loaded events is counted without a distinct (it cannot repeat
-    under any filter); only keys used more than once (`_inv_multi_keys`) are deduplicated.
+    One pass over the events under `where`, kept (MATERIALIZED) for two aggregates: the plain
+    counts per actor, and the distinct ones as one GROUPING SET per counted column, each
+    grouped with the actor's 64-bit hash (checked one-to-one over the loaded actors when the
+    facts are built), so nothing joins back to the events. A key used once in all the loaded
+    events is counted without a distinct (it cannot repeat under any filter); only keys used
+    more than once (`_inv_multi_keys`) are deduplicated.
     """
-    return f"""WITH e AS (
+    return f"""WITH e AS MATERIALIZED (
   SELECT hash(actor, identity_type, account_id) AS g, actor, identity_type, account_id,
     eventTime, errorCode, eventName, sourceIPAddress, userAgent, awsRegion, access_key,
     additionalEventData,
@@ -344,21 +360,33 @@ def actors_fast_select(where: str = "TRUE") -> str:
     count(*) FILTER (WHERE eventName = 'ConsoleLogin'
                      AND json_extract_string(additionalEventData, '$.MFAUsed') = 'Yes')
       AS console_logins_mfa,
-    count(DISTINCT eventName) AS apis,
-    count(DISTINCT sourceIPAddress) AS source_ips,
-    count(DISTINCT userAgent) AS user_agents,
-    count(DISTINCT awsRegion) AS regions,
-    count(access_key) FILTER (WHERE NOT multi)
-      + count(DISTINCT access_key) FILTER (WHERE multi) AS access_keys,
-    list(DISTINCT arn ORDER BY arn) FILTER (WHERE arn IS NOT NULL) AS arns
+    count(access_key) FILTER (WHERE NOT multi) AS single_keys
   FROM e
+  GROUP BY g
+), s AS (
+  SELECT g, grouping(eventName, sourceIPAddress, userAgent, awsRegion, mk, arn) AS k,
+    eventName, sourceIPAddress, userAgent, awsRegion, mk, arn
+  FROM (SELECT g, eventName, sourceIPAddress, userAgent, awsRegion, arn,
+               CASE WHEN multi THEN access_key END AS mk FROM e)
+  GROUP BY GROUPING SETS ((g, eventName), (g, sourceIPAddress), (g, userAgent),
+                          (g, awsRegion), (g, mk), (g, arn))
+), d AS (
+  -- grouping() has one bit per column, most significant first; a set's column is 0.
+  SELECT g,
+    count(eventName) FILTER (WHERE k = 31) AS apis,
+    count(sourceIPAddress) FILTER (WHERE k = 47) AS source_ips,
+    count(userAgent) FILTER (WHERE k = 55) AS user_agents,
+    count(awsRegion) FILTER (WHERE k = 59) AS regions,
+    count(mk) FILTER (WHERE k = 61) AS multi_keys,
+    list(arn ORDER BY arn) FILTER (WHERE k = 62 AND arn IS NOT NULL) AS arns
+  FROM s
   GROUP BY g
 )
 SELECT actor, identity_type, account_id, coalesce(arns, []) AS arns,
   first_seen, last_seen, events, failed, access_denied,
-  apis, source_ips, user_agents, regions, access_keys,
+  apis, source_ips, user_agents, regions, single_keys + multi_keys AS access_keys,
   console_logins, console_logins_mfa
-FROM a"""
+FROM a JOIN d USING (g)"""
 
 
 def sessions_fast_select(where: str | None = None) -> str:
@@ -458,6 +486,8 @@ def build_facts(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
             "account_id, hash(actor, identity_type, account_id) AS g FROM events)").fetchall()
         seconds["actors"] = time.perf_counter() - t0
         con.execute("CREATE OR REPLACE VIEW sessions AS " + sessions_fast_select()).fetchall()
+        con.execute("CREATE OR REPLACE VIEW first_seen AS "
+                    + first_seen_select(facts=True)).fetchall()
         actors_fast = bool(one_to_one and one_to_one[0][0])  # False on a hash collision
         if actors_fast:
             con.execute("CREATE OR REPLACE VIEW actors AS " + actors_fast_select()).fetchall()
@@ -657,11 +687,14 @@ def _where(filters: FilterState | None) -> tuple[str, list[object]]:
     return where, list(params)
 
 
-def _first_seen_source(filters: FilterState | None) -> tuple[str, list[object]]:
+def _first_seen_source(cur: duckdb.DuckDBPyConnection,
+                       filters: FilterState | None) -> tuple[str, list[object]]:
     """FROM text and parameters of `first_seen` under `filters` (the view without)."""
     if not filters:
         return "first_seen", []
     where, params = filters.where()
+    if ensure_facts(cur):
+        return f"({first_seen_select(where, facts=True)})", [*params, *params]
     return f"({first_seen_select(where)})", list(params)
 
 
@@ -685,7 +718,7 @@ def new_and_rare(
     newest event are theirs.
     """
     chosen = [f for f in (fields or FIRST_SEEN_FIELDS) if f in FIRST_SEEN_FIELDS]
-    source, fparams = _first_seen_source(filters)
+    source, fparams = _first_seen_source(cur, filters)
     if start is None:
         newest = cur.execute(f"SELECT max(eventTime) FROM events WHERE {_where(filters)[0]}",
                              _where(filters)[1]).fetchone()
@@ -722,7 +755,7 @@ def new_and_rare_counts(
     title: at the demo's 3,000 events the list held 514 of 4,369 rare values.
     """
     where, params = _where(filters)
-    source, fparams = _first_seen_source(filters)
+    source, fparams = _first_seen_source(cur, filters)
     row = cur.execute(
         f"""WITH v AS (SELECT first_seen >= (SELECT max(eventTime) FROM events WHERE {where})
                                 - ? AS new,
@@ -733,6 +766,41 @@ def new_and_rare_counts(
         [*params, window, int(rare_max), *fparams, list(FIRST_SEEN_FIELDS)],
     ).fetchone()
     return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+
+
+def new_and_rare_counted(
+    cur: duckdb.DuckDBPyConnection,
+    *,
+    window: timedelta = timedelta(days=1),
+    rare_max: int = 1,
+    filters: FilterState | None = None,
+    limit: int = 2000,
+) -> tuple[list[NewValue], tuple[int, int, int]]:
+    """`new_and_rare` and `new_and_rare_counts` (every field, the last `window`) in one pass
+    over the events: what the N screen shows. The counts come from window aggregates over
+    every new or rare value, before the list stops at `limit`."""
+    where, params = _where(filters)
+    source, fparams = _first_seen_source(cur, filters)
+    rows = cur.execute(
+        f"""WITH v AS (
+              SELECT field, value, parts, first_seen, last_seen, events,
+                     first_seen >= (SELECT max(eventTime) FROM events WHERE {where}) - ?
+                       AS new,
+                     events <= ? AS rare
+              FROM {source})
+            SELECT field, value, parts, first_seen, last_seen, events, new, rare,
+                   count(*) FILTER (WHERE new) OVER (), count(*) FILTER (WHERE rare) OVER (),
+                   count(*) OVER ()
+            FROM v WHERE new OR rare
+            ORDER BY new DESC, CASE WHEN new THEN epoch(first_seen) ELSE -events END DESC,
+                     field, value
+            LIMIT ?""",
+        [*params, window, int(rare_max), *fparams, int(limit)],
+    ).fetchall()
+    found = [NewValue(str(f), str(v), tuple(p), fs, ls, int(n), bool(nw), bool(r))
+             for f, v, p, fs, ls, n, nw, r, *_counts in rows]
+    counts = (int(rows[0][8]), int(rows[0][9]), int(rows[0][10])) if rows else (0, 0, 0)
+    return found, counts
 
 
 # -- requestParameters -----------------------------------------------------------------------

@@ -99,10 +99,8 @@ class NewValuesScreen(ModalScreen[list[Chip] | None]):
         filters = self.filters
         try:
             found, counts = self.data.ask(
-                lambda cur: (investigate.new_and_rare(cur, window=window, rare_max=rare,
-                                                      filters=filters),
-                             investigate.new_and_rare_counts(cur, window=window, rare_max=rare,
-                                                             filters=filters)), job)
+                lambda cur: investigate.new_and_rare_counted(cur, window=window, rare_max=rare,
+                                                             filters=filters), job)
         except JobCancelled:
             return
         except DataError as exc:
