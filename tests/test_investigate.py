@@ -400,6 +400,10 @@ def test_sessions_under_a_filter_count_its_events(chain_store: EventStore) -> No
     assert all(r["events"] == 0 and r["last_used"] is None for r in issued.values())
     assert inv.session_counts(cur, alice) == (2, 2, 0)
     assert inv.session_counts(cur) == (4, 3, 1)
+    # What the K screen asks, in one pass: the same rows and counts.
+    for state in (alice, None):
+        assert inv.sessions_counted(cur, 3, state) == (inv.sessions(cur, 3, state),
+                                                       inv.session_counts(cur, state))
     cur.close()
 
 

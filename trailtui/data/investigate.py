@@ -652,6 +652,23 @@ def session_counts(cur: duckdb.DuckDBPyConnection,
     return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
 
 
+def sessions_counted(cur: duckdb.DuckDBPyConnection, limit: int,
+                     filters: FilterState | None = None,
+                     ) -> tuple[list[dict[str, Any]], tuple[int, int, int]]:
+    """`sessions(limit=...)` and `session_counts` in one pass: what the K screen shows (the
+    counts are window aggregates over every row, before the list stops at `limit`)."""
+    source, params = _sessions_source(cur, filters)
+    got = _rows(cur, f"""SELECT *, count(*) OVER () AS _n, count(assume_event_id) OVER () AS _r,
+                           count(*) FILTER (WHERE chain_depth > 0) OVER () AS _c
+                         FROM {source}
+                         ORDER BY coalesce(last_used, created) DESC, access_key LIMIT ?""",
+                [*params, int(limit)])
+    counts = (int(got[0]["_n"]), int(got[0]["_r"]), int(got[0]["_c"])) if got else (0, 0, 0)
+    for row in got:
+        del row["_n"], row["_r"], row["_c"]
+    return got, counts
+
+
 # -- new and rare ----------------------------------------------------------------------------
 
 

@@ -91,8 +91,7 @@ class SessionsScreen(ModalScreen[list[Chip] | None]):
         filters = self.filters
 
         def question(cur: Any) -> tuple[list[dict[str, Any]], tuple[int, int, int]]:
-            return (investigate.sessions(cur, limit=MAX_ROWS, filters=filters),
-                    investigate.session_counts(cur, filters))
+            return investigate.sessions_counted(cur, MAX_ROWS, filters)
 
         try:
             rows, counts = self.data.ask(question, job)
