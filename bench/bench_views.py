@@ -120,9 +120,10 @@ def main() -> None:
     one = FilterState().add(Chip.include("actor", alice))
     broad = FilterState().add(Chip.include("readOnly", True))
     cases: list[tuple[str, Callable[[], object]]] = [
-        ("actors(): list sorted by last seen", lambda: investigate.actors(cur, sort="last_seen")),
-        ("actors() under the top actor's chip", lambda: investigate.actors(cur, one)),
-        ("actors() under readOnly = true", lambda: investigate.actors(cur, broad)),
+        ("A: actors_counted(), 2,000 rows by last seen + count",
+         lambda: investigate.actors_counted(cur, sort="last_seen", limit=2000)),
+        ("A under the top actor's chip", lambda: investigate.actors_counted(cur, one, limit=2000)),
+        ("A under readOnly = true", lambda: investigate.actors_counted(cur, broad, limit=2000)),
         ("K: sessions_counted(), 2,000 rows + counts",
          lambda: investigate.sessions_counted(cur, 2000)),
         ("K under the top actor's chip", lambda: investigate.sessions_counted(cur, 2000, one)),

@@ -414,6 +414,8 @@ def test_sessions_under_a_filter_of_every_event_equal_the_view(chain_store: Even
     assert inv.session_counts(cur, everything) == inv.session_counts(cur)
     assert inv.new_and_rare(cur, filters=everything) == inv.new_and_rare(cur)
     assert inv.actors(cur, everything) == inv.actors(cur)
+    rows, total = inv.actors_counted(cur, everything, "last_seen", limit=2)
+    assert rows == inv.actors(cur, sort="last_seen")[:2] and total == len(inv.actors(cur))
     cur.close()
 
 
