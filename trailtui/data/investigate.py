@@ -672,18 +672,10 @@ def session_counts(cur: duckdb.DuckDBPyConnection,
 def sessions_counted(cur: duckdb.DuckDBPyConnection, limit: int,
                      filters: FilterState | None = None,
                      ) -> tuple[list[dict[str, Any]], tuple[int, int, int]]:
-    """`sessions(limit=...)` and `session_counts` in one pass: what the K screen shows (the
-    counts are window aggregates over every row, before the list stops at `limit`)."""
-    source, params = _sessions_source(cur, filters)
-    got = _rows(cur, f"""SELECT *, count(*) OVER () AS _n, count(assume_event_id) OVER () AS _r,
-                           count(*) FILTER (WHERE chain_depth > 0) OVER () AS _c
-                         FROM {source}
-                         ORDER BY coalesce(last_used, created) DESC, access_key LIMIT ?""",
-                [*params, int(limit)])
-    counts = (int(got[0]["_n"]), int(got[0]["_r"]), int(got[0]["_c"])) if got else (0, 0, 0)
-    for row in got:
-        del row["_n"], row["_r"], row["_c"]
-    return got, counts
+    """`sessions(limit=...)` and `session_counts`: what the K screen shows. Two statements:
+    a window count beside ORDER BY ... LIMIT made DuckDB sort every row whole (7.6 s at
+    200k instead of 50 ms)."""
+    return sessions(cur, limit, filters), session_counts(cur, filters)
 
 
 # -- new and rare ----------------------------------------------------------------------------
@@ -810,31 +802,11 @@ def new_and_rare_counted(
     filters: FilterState | None = None,
     limit: int = 2000,
 ) -> tuple[list[NewValue], tuple[int, int, int]]:
-    """`new_and_rare` and `new_and_rare_counts` (every field, the last `window`) in one pass
-    over the events: what the N screen shows. The counts come from window aggregates over
-    every new or rare value, before the list stops at `limit`."""
-    where, params = _where(filters)
-    source, fparams = _first_seen_source(cur, filters)
-    rows = cur.execute(
-        f"""WITH v AS (
-              SELECT field, value, parts, first_seen, last_seen, events,
-                     first_seen >= (SELECT max(eventTime) FROM events WHERE {where}) - ?
-                       AS new,
-                     events <= ? AS rare
-              FROM {source})
-            SELECT field, value, parts, first_seen, last_seen, events, new, rare,
-                   count(*) FILTER (WHERE new) OVER (), count(*) FILTER (WHERE rare) OVER (),
-                   count(*) OVER ()
-            FROM v WHERE new OR rare
-            ORDER BY new DESC, CASE WHEN new THEN epoch(first_seen) ELSE -events END DESC,
-                     field, value
-            LIMIT ?""",
-        [*params, window, int(rare_max), *fparams, int(limit)],
-    ).fetchall()
-    found = [NewValue(str(f), str(v), tuple(p), fs, ls, int(n), bool(nw), bool(r))
-             for f, v, p, fs, ls, n, nw, r, *_counts in rows]
-    counts = (int(rows[0][8]), int(rows[0][9]), int(rows[0][10])) if rows else (0, 0, 0)
-    return found, counts
+    """`new_and_rare` and `new_and_rare_counts` (every field, the last `window`): what the N
+    screen shows. Two statements: window counts beside ORDER BY ... LIMIT made DuckDB sort
+    every value whole (8 s at 200k instead of 0.1 s)."""
+    return (new_and_rare(cur, window=window, rare_max=rare_max, filters=filters, limit=limit),
+            new_and_rare_counts(cur, window=window, rare_max=rare_max, filters=filters))
 
 
 # -- requestParameters -----------------------------------------------------------------------
