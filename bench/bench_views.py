@@ -14,7 +14,9 @@ median wall time of:
     whatever computed them).
 Plain DuckDB doing one GROUP BY over the same events is printed for scale, and the screens'
 calls under a filter chip. `--check` compares every view's rows with the full forms (computed
-from `events` alone, as before the facts) row by row; `--before` also times those full forms.
+from `events` alone, as before the facts) row by row; `--before` also times those full forms;
+`--old FILE` times (and with `--check` compares) the views of an older investigate.py, e.g.
+`git show main:trailtui/data/investigate.py > /tmp/views/inv_main.py`.
 """
 
 from __future__ import annotations
@@ -53,12 +55,28 @@ def q(cur: duckdb.DuckDBPyConnection, sql: str) -> Callable[[], object]:
     return lambda: cur.execute(sql).fetchall()
 
 
+def old_views(cur: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Create `<name>_old` views from an older investigate.py's SQL (its module is executed
+    in a namespace of its own; its views are renamed so they do not replace ours)."""
+    namespace: dict[str, object] = {"__name__": "investigate_old"}
+    sys.modules["investigate_old"] = type(sys)("investigate_old")
+    sys.modules["investigate_old"].__dict__.update(namespace)
+    exec(compile(source, "investigate_old.py", "exec"), sys.modules["investigate_old"].__dict__)
+    mod = sys.modules["investigate_old"].__dict__
+    for stmt, name in zip(mod["VIEWS_SQL"], mod["VIEW_NAMES"], strict=True):  # type: ignore[call-overload]
+        sql = stmt.replace("_live AS", "_old_live AS").replace(
+            "JOIN credential_grants g", "JOIN credential_grants_old_live g")
+        cur.execute(sql).fetchall()
+        cur.execute(f"CREATE OR REPLACE VIEW {name}_old AS SELECT * FROM {name}_old_live")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--check", action="store_true", help="compare rows with the full forms")
     ap.add_argument("--before", action="store_true", help="time the full forms too")
+    ap.add_argument("--old", help="an older investigate.py whose views to time beside")
     args = ap.parse_args()
     n_rounds = max(1, args.rounds)
 
@@ -83,6 +101,11 @@ def main() -> None:
             if args.before:
                 full[v] = timed(q(cur, f"SELECT max(hash(COLUMNS(*))) FROM {v}"),
                                 min(n_rounds, 3))
+    old: dict[str, tuple[float, float]] = {}
+    if args.old:
+        old_views(cur, Path(args.old).read_text(encoding="utf-8"))
+        for v in investigate.VIEW_NAMES:
+            old[v] = timed(q(cur, f"SELECT max(hash(COLUMNS(*))) FROM {v}_old"), min(n_rounds, 3))
     t0 = time.perf_counter()
     steps = investigate.build_facts(cur)
     print(f"facts, once per load (build_facts): {time.perf_counter() - t0:.2f} s ("
@@ -91,7 +114,8 @@ def main() -> None:
 
     width = 18
     print(f"\n{'view':<{width}} {'rows':>9}  {'eval ms':>15}  {'page ms':>9}  "
-          f"{'table ms':>9}  {'floor':>6}  {'target':>6}" + ("  before eval" if full else ""))
+          f"{'table ms':>9}  {'floor':>6}  {'target':>6}" + ("  full forms" if full else "")
+          + ("  old code" if old else ""))
     for v in investigate.VIEW_NAMES:
         rows = cur.execute(f"SELECT count(*) FROM {v}").fetchall()[0][0]
         ev = timed(q(cur, f"SELECT max(hash(COLUMNS(*))) FROM {v}"), n_rounds)
@@ -103,7 +127,8 @@ def main() -> None:
         floor = timed(q(cur, "CREATE OR REPLACE TEMP TABLE bench_copy AS "
                              "SELECT * FROM bench_out"), n_rounds)
         ok = "ok" if ev[0] <= TARGET_MS else "MISSED"
-        before = f"  {full[v][0]:.0f} ms" if v in full else ""
+        before = f"  {full[v][0]:8.0f} ms" if v in full else ""
+        before += f"  {old[v][0]:6.0f} ms" if v in old else ""
         print(f"{v:<{width}} {rows:>9,}  {ev[0]:6.0f} ({ev[1]:6.0f})  {page[0]:9.0f}  "
               f"{table[0]:9.0f}  {floor[0]:6.0f}  {ok:>6}{before}")
         if args.check:
@@ -115,6 +140,13 @@ def main() -> None:
                 c[0] for c in cur.execute(f"DESCRIBE {v}").fetchall()]
             print(f"{'':<{width}} check: {diff[0]} rows missing, {diff[1]} extra, "
                   f"columns {'the same' if same else 'DIFFER'}")
+            if v in old:
+                diff = cur.execute(
+                    f"SELECT (SELECT count(*) FROM (SELECT * FROM {v}_old EXCEPT ALL "
+                    f"SELECT * FROM {v})), (SELECT count(*) FROM (SELECT * FROM {v} EXCEPT ALL "
+                    f"SELECT * FROM {v}_old))").fetchall()[0]
+                print(f"{'':<{width}} against the old code: {diff[0]} rows missing, "
+                      f"{diff[1]} extra")
 
     alice = cur.execute("SELECT actor FROM actors ORDER BY events DESC LIMIT 1").fetchall()[0][0]
     one = FilterState().add(Chip.include("actor", alice))
