@@ -63,7 +63,7 @@ def old_views(cur: duckdb.DuckDBPyConnection, source: str) -> None:
     sys.modules["investigate_old"].__dict__.update(namespace)
     exec(compile(source, "investigate_old.py", "exec"), sys.modules["investigate_old"].__dict__)
     mod = sys.modules["investigate_old"].__dict__
-    for stmt, name in zip(mod["VIEWS_SQL"], mod["VIEW_NAMES"], strict=True):  # type: ignore[call-overload]
+    for stmt, name in zip(mod["VIEWS_SQL"], mod["VIEW_NAMES"], strict=True):
         sql = stmt.replace("_live AS", "_old_live AS").replace(
             "JOIN credential_grants g", "JOIN credential_grants_old_live g")
         cur.execute(sql).fetchall()

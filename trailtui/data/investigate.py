@@ -323,8 +323,11 @@ FACT_TABLES: Final[tuple[str, ...]] = (
 )  # fmt: skip
 
 # What the facts were built from: a load only appends or deletes events, so the count and the
-# sum of the dedup hashes change with every load that changes anything.
-_STAMP_SQL: Final[str] = "SELECT count(*), coalesce(sum(_h), 0)::HUGEINT FROM events"
+# sum of the dedup hashes change with every load that changes anything; the largest rowid
+# changes when the events are copied elsewhere (a cached store made writable), which can
+# number them again (the facts keep the rowids of issuing events).
+_STAMP_SQL: Final[str] = ("SELECT count(*), coalesce(sum(_h), 0)::HUGEINT + "
+                          "coalesce(max(rowid), -1) * 18446744073709551616::HUGEINT FROM events")
 
 # Columns of `sessions` that count what a credential did (the rest is who it is).
 _USAGE: Final[tuple[str, ...]] = ("first_used", "last_used", "events", "failed", "apis")
