@@ -439,3 +439,38 @@ def test_new_and_rare_under_a_filter(chain_store: EventStore) -> None:
     cur.close()
 
 
+
+
+@pytest.mark.parametrize("place", ["disk", "cache"])
+def test_facts_wherever_the_events_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        place: str) -> None:
+    """On an on-disk store and on a cache reopened in place (read-only), the facts go into
+    the session's own database and answer as the views from the events alone; a file added
+    later (the cached store then copied to be written) is never answered from old facts."""
+    from _fixtures import write_ndjson
+
+    first = write_ndjson([*RECORDS, *CHAIN[:4]], tmp_path / "first.ndjson")
+    if place == "disk":
+        monkeypatch.setenv("TRAILTUI_STORE", "disk")
+    store = EventStore(cache=place == "cache")
+    try:
+        store.load([str(first)])
+        if place == "cache":
+            assert store.save_cache() is None
+            store.close()
+            store = EventStore(cache=True)
+            assert store.load([str(first)]).from_cache
+        assert store.placement == place
+        cur = store.cursor()
+        full = {v: _all(cur, v) for v in inv.VIEW_NAMES}
+        assert inv.ensure_facts(cur)
+        assert {v: _all(cur, v) for v in inv.VIEW_NAMES} == full
+        store.load([str(write_ndjson(CHAIN[4:], tmp_path / "more.ndjson"))])
+        assert not inv.facts_fresh(cur)
+        full = {v: _all(cur, v) for v in inv.VIEW_NAMES}
+        assert "ASIAORPHAN" in str(full["sessions"])
+        assert inv.ensure_facts(cur)
+        assert {v: _all(cur, v) for v in inv.VIEW_NAMES} == full
+        cur.close()
+    finally:
+        store.close()
