@@ -346,7 +346,10 @@ def actors_fast_select(where: str = "TRUE") -> str:
     return f"""WITH e AS MATERIALIZED (
   SELECT hash(actor, identity_type, account_id) AS g, actor, identity_type, account_id,
     eventTime, errorCode, eventName, sourceIPAddress, userAgent, awsRegion, access_key,
-    additionalEventData,
+    -- flags, not the JSON text: the materialised pass then holds no long strings
+    eventName = 'ConsoleLogin' AS console,
+    CASE WHEN eventName = 'ConsoleLogin'
+         THEN json_extract_string(additionalEventData, '$.MFAUsed') = 'Yes' END AS mfa,
     coalesce("userIdentity".sessionContext.sessionIssuer.arn, "userIdentity".arn) AS arn,
     access_key IN (SELECT access_key FROM _inv_multi_keys) AS multi
   FROM events
@@ -359,10 +362,8 @@ def actors_fast_select(where: str = "TRUE") -> str:
     count(*) AS events,
     count(errorCode) AS failed,
     count(*) FILTER (WHERE {DENIED_SQL}) AS access_denied,
-    count(*) FILTER (WHERE eventName = 'ConsoleLogin') AS console_logins,
-    count(*) FILTER (WHERE eventName = 'ConsoleLogin'
-                     AND json_extract_string(additionalEventData, '$.MFAUsed') = 'Yes')
-      AS console_logins_mfa,
+    count(*) FILTER (WHERE console) AS console_logins,
+    count(*) FILTER (WHERE console AND mfa) AS console_logins_mfa,
     count(access_key) FILTER (WHERE NOT multi) AS single_keys
   FROM e
   GROUP BY g
