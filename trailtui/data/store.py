@@ -401,6 +401,10 @@ class EventStore:
             # Otherwise DuckDB may run the ASOF join that finds each line's file as a nested
             # loop plus an aggregate (lines x files rows): seconds for an S3 tree.
             run(cur, "SET asof_loop_join_threshold = 0")
+        # Rows go into the table in whatever order the parsing threads finish them (each row
+        # keeps its file and line; every view orders explicitly): 20% less CPU and ~100 MB
+        # less memory per 200k events than keeping the file's order.
+        run(cur, "SET SESSION preserve_insertion_order = false")
         self.register(cur)
         investigate.create_views(cur)  # back to live views: tables built earlier go stale
         if on_cursor is not None:
@@ -417,7 +421,7 @@ class EventStore:
                                       base_events + report.events_added, phase))
 
         # Files are read (gunzipped, split) ahead in parallel threads; loaded in order here.
-        reads = scan.read_ahead(files, sizes)
+        reads = scan.read_ahead(files, sizes, first_screen=first_screen)
         try:
             for i, got in enumerate(reads):
                 path = got.path
@@ -864,6 +868,8 @@ class _ChunkLoader:
         cols: list[list[object]] = [[] for _ in range(7)]
         line = 0
         for (fr, _start, _count), count in zip(parts, counts, strict=True):
+            if not count:
+                continue  # no line of this chunk is the file's: nothing to map
             p = fr.partition
             for col, value in zip(cols, (line, str(fr.source), p.account, p.region, p.year,
                                          p.month, p.day), strict=True):
@@ -871,7 +877,7 @@ class _ChunkLoader:
             line += count
         run(cur, _INSERT_SOURCES_SQL, [chunk_id, *cols])
         self.store._chunks[chunk_id] = chunk
-        run(cur, schema.insert_sql(file_id=chunk_id, single_source=single),
+        run(cur, schema.insert_sql(file_id=chunk_id, single_source=single, lines=chunk.count),
             {"path": str(chunk.path)})
         self.outside = 0
         if self.store.time_range is not None:  # --since/--until: exactly by eventTime
