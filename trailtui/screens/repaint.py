@@ -50,8 +50,11 @@ class PairedPaint:
         elif self._shown == message.generation or message.generation != self._generation():
             with self._screen.app.batch_update():
                 self._paint_facets(message)  # stale ones are dropped by the painter
-        else:
-            self._early = message  # the view of this generation is still being built
+        else:  # the view of this generation is still being built
+            early = self._early
+            if early is not None and early.generation == message.generation:
+                message = FacetsReady(message.generation, {**early.counts, **message.counts})
+            self._early = message
 
     def release(self) -> None:
         """Paint a held view now (its facets failed, or a newer view came)."""
