@@ -430,7 +430,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         self._load_shown.set()
         if self._after_load_pending:
             self._after_load_pending = False
-            self.app.call_later(_tidy_memory)
+            self.set_timer(0.5, _tidy_memory)  # after the loaded view is painted, not before
             start_findings(self, self.data, getattr(self.app, "findings_options",
                                                     FindingsOptions()))
 
