@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from _fixtures import record, write_ndjson
 from textual.widgets._footer import FooterKey
 
-from tests._fixtures import record, write_ndjson
 from trailtui.app import TrailApp
 from trailtui.cli import demo_path
 from trailtui.messages import FacetsReady, ViewReady
