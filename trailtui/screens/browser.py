@@ -246,6 +246,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         self._focused_once = False
         self._after_load_pending = False
         self._findings_ready = False  # findings of the loaded events are in the store
+        self._finding_title = ""
         self._focus_before: Widget | None = None  # where escape from `:` or `/` goes back to
         self._last_live_refresh = 0.0
         # One repaint per filter change: the view waits (briefly) for its facets.
@@ -289,8 +290,9 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
                                     self.exporter)
         self._update_status()
         if self.paths:
-            # Paint the screen (with "loading…") before the loader starts competing for the GIL.
-            self.set_timer(0.05, lambda: self.start_load(self.paths))
+            # Paint the screen (with "loading…") before the loader starts competing for the GIL:
+            # right after that first paint, not later (the whole load waits for it).
+            self.call_after_refresh(lambda: self.start_load(self.paths))
         elif self.data.event_count():
             self.refresh_all()
         else:
@@ -461,9 +463,11 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
     @on(FindingsPanel.Highlighted)
     def _on_finding_highlighted(self, message: FindingsPanel.Highlighted) -> None:
         line = self.query_one("#finding-title", Static)
-        line.display = message.finding is not None
-        if message.finding is not None:  # the whole title: the panel's column cuts it
-            line.update(safe_text(message.finding.title))
+        title = safe_text(message.finding.title) if message.finding is not None else ""
+        if title != self._finding_title:  # a layout only when the title changes
+            self._finding_title = title
+            line.display = bool(title)
+            line.update(title)  # the whole title: the panel's column cuts it
 
     @on(FindingsPanel.Picked)
     def _on_finding_picked(self, message: FindingsPanel.Picked) -> None:

@@ -13,6 +13,7 @@ pick lays the screen out once.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -74,13 +75,20 @@ class SteadyFooter(Footer):
                     widget._disabled, widget.tooltip or "") == (
                     key, display, description, action, disabled, tooltip or ""):
                 continue
-            relayout |= (len(widget.key_display) != len(display)
-                         or len(widget.description) != len(description))
+            # A key keeps the widest width it had: labels that come and go with the focus
+            # (`Open` / `Filter to`) do not move the keys after them, nor lay the screen out.
+            width = widget.size.width
+            padding = width - cell_len(widget.key_display) - cell_len(widget.description)
+            if width and (widget.styles.min_width is None
+                          or widget.styles.min_width.cells != width):
+                widget.styles.min_width = width
+            grows = cell_len(display) + cell_len(description) + padding > width
+            relayout |= grows or not width
             widget.key, widget.key_display = key, display
             widget.description, widget.action = description, action
             widget._disabled = disabled
             widget.set_class(disabled, "-disabled")
             widget.tooltip = tooltip or None
-            widget.refresh(layout=relayout)
+            widget.refresh(layout=grows or not width)
         if relayout:
             self.refresh(layout=True)
