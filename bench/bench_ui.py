@@ -256,6 +256,8 @@ def main() -> None:
     parser.add_argument("--code", action="append", default=[],
                         help="LABEL=PATH: measure the trailtui checkout at PATH too (repeat)")
     parser.add_argument("--no-plain", action="store_true")
+    parser.add_argument("--plain-rounds", type=int, default=1,
+                        help="rounds that also run plain DuckDB (it takes a minute at 1M)")
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument("--worker", choices=["headless", "app"], help=argparse.SUPPRESS)
@@ -274,7 +276,8 @@ def main() -> None:
             (m, label, code) for label, code in codes for m in ("headless", "app")]
         runs: dict[tuple[str, str], list[dict[str, float]]] = {}
         for r in range(args.rounds):
-            turn = methods[r % len(methods):] + methods[:r % len(methods)]
+            these = [m for m in methods if m[0] != "plain" or r < args.plain_rounds]
+            turn = these[r % len(these):] + these[:r % len(these)]
             for method, label, code in turn:
                 got = spawn(method, files, code, args, args.timeout)
                 print(f"  {name} round {r + 1} {method} {label}: "

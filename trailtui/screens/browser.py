@@ -256,6 +256,8 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         # them (-1: none on screen, the view paints alone), and the counts of facets with a
         # pick of their own (counted under the other chips: the same answer pick after pick).
         self._facets_for = -1
+        self._shown_generation = -1  # the filter generation of the view on screen
+        self._shown = threading.Condition()
         self._own_counts: dict[tuple[str, FilterState], list[tuple[object, int]]] = {}
 
     # -- layout -----------------------------------------------------------------------------
@@ -517,6 +519,8 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
             self._facets_for = self.generation if self._facet_order()[0] else -1
         else:
             self._count_facets()
+        with self._shown:
+            self._shown.notify_all()  # facet workers waiting for an older view: cancelled now
 
     @work(thread=True, group="view", exclusive=True, exit_on_error=False)
     def _materialize(self, job: Job, generation: int, filters: FilterState, sort: str,
@@ -601,6 +605,10 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         for job, keys in ((first, paths), (rest, later)):
             if job is None or not keys:
                 continue
+            if job is rest:  # the panels out of view: once the view is painted, not against it
+                with self._shown:
+                    self._shown.wait_for(lambda: self._shown_generation >= generation
+                                         or rest.is_cancelled, timeout=1.0)
             try:
                 counts = self._facet_counts(job, keys, filters, within)
             except JobCancelled:
@@ -661,6 +669,9 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
             return
         old = self.view
         self.view = message.view
+        with self._shown:
+            self._shown_generation = message.generation
+            self._shown.notify_all()
         self.total = message.total
         self.span = message.span
         table = self.query_one("#events", VirtualTable)
