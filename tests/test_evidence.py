@@ -310,3 +310,21 @@ def test_report_streams_write_to_given_files(files: list[str]) -> None:
     out, err = io.StringIO(), io.StringIO()
     assert reports.headless_report(files, "json", cache=False, out=out, err=err) == 1
     assert "nothing kept" in err.getvalue()
+
+
+def test_headless_report_keeps_to_since(
+    files: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--report --since` loads only that range, says so, and names a kept event outside it."""
+    marks = tmp_path / "marks.txt"
+    marks.write_text(f"{_eid(6)} before the range\n{_eid(11)} inside it\n")
+    code, out, err = _run([*files, "--no-cache", "--since", "2024-05-01T10:00:08Z",
+                           "--report", "json", "--bookmarks", str(marks)], capsys)
+    assert code == 0, err
+    data = json.loads(out)
+    assert [e["eventID"] for e in data["events"]] == [_eid(11)]
+    assert data["loaded_range"] == "since 2024-05-01T10:00:08Z"
+    assert f"{_eid(6)} is not in the loaded events" in err
+    code, out, err = _run([*files, "--no-cache", "--since", "2024-05-01T10:00:08Z",
+                           "--bookmarks", str(marks)], capsys)
+    assert code == 0 and "- Time range loaded: `since 2024-05-01T10:00:08Z`" in out

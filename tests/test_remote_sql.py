@@ -18,7 +18,7 @@ from sqlglot import exp
 from trailtui.data import views
 from trailtui.data.backend import Backend
 from trailtui.data.duckdb_backend import DuckDBBackend
-from trailtui.data.filters import Chip, FilterState
+from trailtui.data.filters import Chip, FieldChip, FilterState
 from trailtui.data.remote import RemoteBackend, compose_event
 from trailtui.data.service import DataService
 from trailtui.data.store import EventStore
@@ -408,3 +408,24 @@ def test_duckdb_backend_keeps_a_few_views(tmp_path: Path) -> None:
         assert view_tables(store) == duckdb_backend.KEPT_VIEWS
         backend.close()
         assert view_tables(store) == 0
+
+
+def test_field_chips_prune_region_and_account_partitions() -> None:
+    """A chip from `=` on a cell or a frequency list prunes partitions like a facet pick."""
+    info = table_from_glue(YMD)
+    state = FilterState((
+        JUNE,
+        FieldChip.equals("recipientAccountId", "111122223333"),
+        FieldChip.equals("awsRegion", "eu-west-1", "us-east-1"),
+    ))
+    preds = partition_predicates(info, state)
+    assert "\"region\" IN ('eu-west-1', 'us-east-1')" in preds
+    assert "\"account\" = '111122223333'" in preds
+    # Chips intersect: a facet pick inside the field chip's values narrows it to that one.
+    narrowed = state.add(Chip.include("awsRegion", "us-east-1"))
+    assert "\"region\" = 'us-east-1'" in partition_predicates(info, narrowed)
+    # A chip that also keeps events without a region cannot prune; excluding does not pin.
+    loose = FilterState((JUNE, Chip.include("account_id", "111122223333"),
+                         FieldChip.equals("awsRegion", "eu-west-1", None),
+                         FieldChip.not_equals("awsRegion", "us-east-1")))
+    assert not [p for p in partition_predicates(info, loose) if '"region"' in p]

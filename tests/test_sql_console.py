@@ -25,7 +25,8 @@ from trailtui.data.queries import BUILTIN_QUERIES, get_query
 from trailtui.data.service import DataService
 from trailtui.data.store import EventStore
 from trailtui.screens.library import QueryLibraryScreen
-from trailtui.widgets.sql_console import SqlConsole, match_completions
+from trailtui.widgets.sql_console import SqlConsole
+from trailtui.widgets.sql_editor import match_completions
 from trailtui.widgets.virtual_table import VirtualTable
 from trailtui.workers.console import ConsoleWorker
 

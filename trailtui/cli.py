@@ -151,7 +151,7 @@ def _main(argv: Sequence[str] | None) -> int:
         from trailtui.data.report import headless_report
 
         return headless_report(paths, args.report or "markdown", bookmarks=args.bookmarks,
-                               cache=not args.no_cache)
+                               cache=not args.no_cache, time_range=time_range)
     from trailtui.app import TrailApp  # the UI is imported only when it is used
     from trailtui.screens.findings import FindingsOptions
 

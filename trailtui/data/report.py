@@ -25,6 +25,7 @@ import duckdb
 from trailtui.data.evidence import EventRef, Evidence
 from trailtui.data.filters import FilterState
 from trailtui.data.store import EventStore
+from trailtui.data.timerange import TimeRange
 
 _BACKTICKS: Final = re.compile(r"`+")
 
@@ -93,6 +94,7 @@ class Report:
     events: tuple[ReportEvent, ...]
     missing: int = 0  # kept events no longer loaded
     notes: tuple[str, ...] = field(default_factory=tuple)
+    loaded_range: str = ""  # `--since/--until` the events were loaded with ("" = everything)
 
     # -- JSON -------------------------------------------------------------------------------
 
@@ -104,6 +106,7 @@ class Report:
             "filter_sql": {"duckdb": self.duckdb_sql, "athena": self.athena_sql},
             "events_matching_filters": self.matching,
             "events_loaded": self.total,
+            "loaded_range": self.loaded_range or None,
             "events": [
                 {
                     "kind": e.kind,
@@ -127,6 +130,8 @@ class Report:
         out: list[str] = ["# CloudTrail investigation", ""]
         out.append(f"- Generated: {_code(utc_text(self.generated))} (times in UTC)")
         out.append(f"- Events loaded: {self.total:,}; matching the filters: {self.matching:,}")
+        if self.loaded_range:
+            out.append(f"- Time range loaded: {_code(self.loaded_range)} (`--since/--until`)")
         if self.sources:
             shown = ", ".join(_code(s) for s in self.sources[:10])
             more = f" and {len(self.sources) - 10} more" if len(self.sources) > 10 else ""
@@ -249,6 +254,7 @@ def build_report(
         total=total,
         events=tuple(events),
         missing=len(refs) - len(present),
+        loaded_range=store.time_range.describe() if store.time_range is not None else "",
     )
 
 
@@ -320,6 +326,7 @@ def headless_report(
     cache: bool = True,
     out: Any = None,
     err: Any = None,
+    time_range: TimeRange | None = None,
 ) -> int:
     """Load, gather the kept events and print the report. 0 ok, 1 bad bookmarks file or
     nothing kept, 2 nothing could be loaded.
@@ -338,7 +345,7 @@ def headless_report(
     if not paths:
         print("trailtui: --report needs at least one PATH to load", file=err)
         return 2
-    store = EventStore(cache=cache)
+    store = EventStore(cache=cache, time_range=time_range)
     try:
         report = store.load(paths)
         for msg in report.messages():

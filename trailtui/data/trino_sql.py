@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal
 
 from trailtui.data.backend import PAGE_COLUMNS
-from trailtui.data.filters import COLUMNS, Chip, FacetValue, FilterState, sql_literal
+from trailtui.data.filters import COLUMNS, Chip, FacetValue, FieldChip, FilterState, sql_literal
 
 PartitionKind = Literal["timestamp", "ymd", "none"]
 
@@ -365,12 +365,26 @@ def _month_length(year: int, month: int) -> int:
     return (nxt - date(year, month, 1)).days
 
 
-def _chip_values(filters: FilterState, column: str) -> list[str] | None:
-    """Values an include chip on `column` pins (None: the column is not pinned)."""
+def _chip_values(filters: FilterState, columns: tuple[str, ...]) -> list[str] | None:
+    """Values the include chips on any of `columns` leave possible (None: not pinned).
+
+    A facet chip (`awsRegion = eu-west-1`) and a field chip from `=` or a frequency list
+    (`awsRegion in (eu-west-1, us-east-1)`) both pin; several chips intersect. A chip that
+    also keeps events without the field (a None value) cannot prune a partition.
+    """
     values: list[str] | None = None
     for chip in filters:
-        if chip.kind == "include" and chip.column == column and isinstance(chip.value, str):
-            values = [chip.value] if values is None or chip.value in values else []
+        if isinstance(chip, FieldChip):
+            if chip.kind != "field_in" or chip.path not in columns:
+                continue
+            if any(not isinstance(v, str) for v in chip.values):
+                continue
+            picked = [v for v in chip.values if isinstance(v, str)]
+        elif chip.kind == "include" and chip.column in columns and isinstance(chip.value, str):
+            picked = [chip.value]
+        else:
+            continue
+        values = picked if values is None else [v for v in values if v in picked]
     return values
 
 
@@ -401,10 +415,12 @@ def partition_predicates(info: TableInfo, filters: FilterState) -> list[str]:
         else:
             terms = _ymd_terms(p, first, last)
             out.append(terms[0] if len(terms) == 1 else "(" + "\n    OR ".join(terms) + ")")
-    for key, column in ((p.region_key, "awsRegion"), (p.account_key, "account_id")):
+    pinned = ((p.region_key, "awsRegion", ("awsRegion",)),
+              (p.account_key, "account_id", ("account_id", "recipientAccountId")))
+    for key, column, columns in pinned:
         if not key:
             continue
-        values = _chip_values(filters, column)
+        values = _chip_values(filters, columns)
         if values is None:
             if key in p.injected:
                 raise SqlError(
@@ -414,8 +430,11 @@ def partition_predicates(info: TableInfo, filters: FilterState) -> list[str]:
             continue
         if not values:  # two different pinned values: nothing can match
             out.append("FALSE")
-        else:
+        elif len(values) == 1:
             out.append(f"{quote_ident(key)} = {sql_literal(values[0])}")
+        else:
+            listed = ", ".join(sql_literal(v) for v in values)
+            out.append(f"{quote_ident(key)} IN ({listed})")
     return out
 
 

@@ -1,27 +1,25 @@
 """The SQL console pane: an editor, a status line and the result table.
 
 The widget never runs SQL (attributes down, messages up): `ctrl+r`/F5 post `RunRequested`, the
-screen runs it in a thread worker (see `trailtui.screens.console_runner`) and hands back a
-`QueryResult` and its `ResultSource`, shown in the same virtual `VirtualTable` as the events, so a
-result of any size is paged, never capped. `escape` posts `CancelRequested` while a query runs.
+screen runs it in a thread worker (`trailtui.workers.console`) and hands back a `QueryResult`
+and its `ResultSource`, shown in the same virtual `VirtualTable` as the events, so a result of
+any size is paged, never capped. `escape` posts `CancelRequested` while a query runs.
 
-Editor: Textual's `TextArea` (SQL highlighting when tree-sitter-sql is installed), with history
-on `up` at the first line / `down` at the last, and a small completion popup (`ctrl+space`, or
-typing `.` after a name) over names the screen computes from DuckDB's catalog
-(`trailtui.data.queries.completions`). Every data-derived or user-typed string shown here
-(errors, values, names) goes through `trailtui.sanitize` into `Content`, never markup.
+The editor, its history keys and the completion popup are in `trailtui.widgets.sql_editor`; the
+console keeps the history and hands the editor the names to complete. Every data-derived or
+user-typed string shown here (errors, values, names) goes through `trailtui.sanitize` into
+`Content`, never markup.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import ClassVar, Final
+from typing import ClassVar
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -29,69 +27,13 @@ from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual.widgets import OptionList, Static, TextArea
-from textual.widgets.option_list import Option
+from textual.widgets import OptionList, Static
 
 from trailtui.data.history import HistoryEntry
 from trailtui.data.queries import QueryResult, ResultSource, event_column, format_ms, placeholders
-from trailtui.sanitize import safe_content, safe_text
+from trailtui.sanitize import safe_content
+from trailtui.widgets.sql_editor import CompletionList, SqlEditor, sql_language_available
 from trailtui.widgets.virtual_table import Column, VirtualTable
-
-MAX_COMPLETIONS: Final = 200
-_WORD_BEFORE: Final = re.compile(r"[A-Za-z_][\w.]*$")
-_TERMINAL_CONTROLS: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def editor_safe(text: str) -> str:
-    """Text for the editor with terminal control characters (ESC, C1...) made visible.
-
-    TextArea writes characters to the terminal as they are, so SQL recalled from a file or
-    pasted must not carry escape sequences; tabs and line ends are kept.
-    """
-    return _TERMINAL_CONTROLS.sub(lambda m: safe_text(m.group(0)), text)
-
-
-def sql_language_available() -> bool:
-    """True when Textual can highlight SQL (the `tree-sitter` and `tree-sitter-sql` packages)."""
-    try:
-        from textual._tree_sitter import get_language
-    except ImportError:  # pragma: no cover - a Textual without tree-sitter support
-        return False
-    try:
-        return get_language("sql") is not None
-    except Exception:  # a broken grammar must not stop the console
-        return False
-
-
-def match_completions(
-    names: Sequence[str], word: str, limit: int = MAX_COMPLETIONS
-) -> list[tuple[str, str]]:
-    """(shown, inserted) pairs for the word before the cursor, case-insensitive prefix match.
-
-    Shallow names first (`userIdentity.arn` before `userIdentity.sessionContext.x`); names that
-    differ only in case (`userIdentity.arn`, and `useridentity.arn` from the Athena view) are
-    offered once, in the spelling closest to what was typed. When nothing matches a dotted word,
-    its first part is taken as a table alias (`e.userIdentity.` completes like
-    `userIdentity.`, keeping `e.`).
-    """
-    found = _prefixed(names, word)
-    if found or "." not in word:
-        return [(n, n) for n in found[:limit]]
-    alias, rest = word.split(".", 1)
-    return [(n, f"{alias}.{n}") for n in _prefixed(names, rest)[:limit]]
-
-
-def _prefixed(names: Sequence[str], word: str) -> list[str]:
-    lowered = word.lower()
-    best: dict[str, str] = {}
-    for name in names:
-        key = name.lower()
-        if not key.startswith(lowered) or key == lowered:
-            continue
-        seen = best.get(key)
-        if seen is None or (not seen.startswith(word) and name.startswith(word)):
-            best[key] = name
-    return sorted(best.values(), key=lambda n: (n.count("."), n.lower(), n))
 
 
 def format_value(value: object) -> str:
@@ -110,81 +52,6 @@ def format_value(value: object) -> str:
         except (TypeError, ValueError):
             return str(value)
     return str(value)
-
-
-class CompletionList(OptionList, can_focus=False):
-    """The completion popup: drawn over the console, driven from the editor's keys."""
-
-    DEFAULT_CSS = """
-    CompletionList {
-        overlay: screen;
-        position: absolute;
-        display: none;
-        width: 56;
-        height: auto;
-        max-height: 12;
-        border: round $accent;
-        background: $surface;
-        padding: 0;
-    }
-    """
-
-
-class SqlEditor(TextArea):
-    """A TextArea whose edge keys walk history and whose keys drive the completion popup."""
-
-    # ctrl+a selects everything, as in every other editor (TextArea's default moves to the
-    # line start, which `home` still does; F7 keeps working too).
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+a", "select_all", "Select all", show=False, id="trailtui.console.select_all"),
-    ]
-
-    def __init__(self, console: SqlConsole, *, language: str | None, id: str | None = None) -> None:
-        super().__init__(
-            language=language, id=id, tab_behavior="focus", soft_wrap=False, show_line_numbers=False
-        )
-        self._sql_console = console
-        self.last_typed: str | None = None
-        """The printable character of the last key (for the `.` completion trigger)."""
-
-    async def _on_key(self, event: events.Key) -> None:
-        console = self._sql_console
-        if console.completion_open:
-            if event.key in ("enter", "tab"):
-                event.stop()
-                event.prevent_default()
-                console.accept_completion()
-                return
-            if event.key == "escape":
-                event.stop()
-                event.prevent_default()
-                console.close_completion()
-                return
-            if event.key in ("pageup", "pagedown"):
-                event.stop()
-                event.prevent_default()
-                console.move_completion(-10 if event.key == "pageup" else 10)
-                return
-        self.last_typed = event.character if event.is_printable else None
-
-    async def _on_paste(self, event: events.Paste) -> None:
-        event.text = editor_safe(event.text)
-
-    def action_cursor_up(self, select: bool = False) -> None:
-        if self._sql_console.completion_open and not select:
-            self._sql_console.move_completion(-1)
-            return
-        if not select and self.cursor_at_first_line and self._sql_console.history_back():
-            return
-        super().action_cursor_up(select)
-
-    def action_cursor_down(self, select: bool = False) -> None:
-        if self._sql_console.completion_open and not select:
-            self._sql_console.move_completion(1)
-            return
-        if not select and self.cursor_at_last_line and self._sql_console.history_forward():
-            return
-        super().action_cursor_down(select)
 
 
 class SqlConsole(Vertical):
@@ -314,22 +181,19 @@ class SqlConsole(Vertical):
         self._draft = ""
         self._draft_params: dict[str, object] = {}
         self._params: dict[str, object] = {}
-        self._completions: tuple[str, ...] = ()
-        self._matches: list[tuple[str, str]] = []
-        self._word = ""
-        self._word_start = (0, 0)
         self._result: QueryResult | None = None
         self._started = 0.0
         self._ticker: Timer | None = None
+        self.popup = CompletionList(id="sql-completions")
         self.editor = SqlEditor(
-            self, language="sql" if sql_language_available() else None, id="sql-editor"
+            self, self.popup, language="sql" if sql_language_available() else None,
+            id="sql-editor",
         )
         self.status = Static(
             Content("ctrl+r runs · ctrl+space completes · ↑ history"), id="sql-status"
         )
         self.results = VirtualTable(id="sql-results")
         self.results.empty_message = "no result yet"
-        self.popup = CompletionList(id="sql-completions")
 
     def compose(self) -> ComposeResult:
         yield self.editor
@@ -352,11 +216,11 @@ class SqlConsole(Vertical):
     @property
     def completions(self) -> tuple[str, ...]:
         """Names the popup offers (the screen assigns `queries.completions(cur)`)."""
-        return self._completions
+        return self.editor.names
 
     @completions.setter
     def completions(self, names: Sequence[str]) -> None:
-        self._completions = tuple(names)
+        self.editor.names = tuple(names)
 
     @property
     def sql(self) -> str:
@@ -472,7 +336,7 @@ class SqlConsole(Vertical):
         if not sql.strip():
             self.show_message("nothing to run: type a query (ctrl+space completes names)")
             return
-        self.close_completion()
+        self.editor.close_completion()
         self._history_index = None
         try:
             used = placeholders(sql)
@@ -492,14 +356,12 @@ class SqlConsole(Vertical):
         return True
 
     def action_complete(self) -> None:
-        self._open_completion(explicit=True)
+        self.editor.open_completion(explicit=True)
 
     # ------------------------------------------------------------------ history
 
     def _load(self, text: str, *, at_end: bool) -> None:
-        self.close_completion()
-        self.editor.load_text(editor_safe(text))
-        self.editor.last_typed = None
+        self.editor.load_safe(text)
         if at_end:
             last = self.editor.document.line_count - 1
             self.editor.move_cursor((last, len(self.editor.document.get_line(last))))
@@ -545,91 +407,13 @@ class SqlConsole(Vertical):
 
     @property
     def completion_open(self) -> bool:
-        return self.popup.display and bool(self._matches)
-
-    def _word_before_cursor(self) -> str:
-        row, column = self.editor.cursor_location
-        prefix = self.editor.document.get_line(row)[:column]
-        match = _WORD_BEFORE.search(prefix)
-        return match.group(0) if match else ""
-
-    def _open_completion(self, *, explicit: bool) -> None:
-        word = self._word_before_cursor()
-        if not word and not explicit:
-            self.close_completion()
-            return
-        matches = match_completions(self._completions, word)
-        if not matches:
-            self.close_completion()
-            if explicit:
-                self.app.bell()
-            return
-        self._word = word
-        row, column = self.editor.cursor_location
-        self._word_start = (row, column - len(word))
-        self._matches = matches
-        self.popup.clear_options()
-        self.popup.add_options(Option(safe_content(shown)) for shown, _ in matches)
-        self.popup.highlighted = 0
-        self.popup.display = True
-        self._place_popup()
-
-    def _place_popup(self) -> None:
-        cursor = self.editor.cursor_screen_offset
-        origin = self.content_region.offset
-        height = min(len(self._matches), 10) + 2
-        y = cursor.y - origin.y + 1
-        if cursor.y + 1 + height > self.screen.size.height and cursor.y - height >= 0:
-            y = cursor.y - origin.y - height
-        x = max(0, cursor.x - origin.x - len(self._word))
-        self.popup.styles.offset = (x, y)
-
-    def close_completion(self) -> None:
-        self._matches = []
-        if self.popup.display:
-            self.popup.display = False
-
-    def move_completion(self, delta: int) -> None:
-        if not self._matches:
-            return
-        current = self.popup.highlighted or 0
-        self.popup.highlighted = max(0, min(len(self._matches) - 1, current + delta))
-
-    def accept_completion(self) -> None:
-        """Replace the word before the cursor with the highlighted name."""
-        index = self.popup.highlighted
-        if index is None or not 0 <= index < len(self._matches):
-            self.close_completion()
-            return
-        _shown, insert = self._matches[index]
-        word = self._word_before_cursor()
-        row, column = self.editor.cursor_location
-        self.close_completion()
-        self.editor.replace(insert, (row, column - len(word)), (row, column))
+        return self.editor.completion_open
 
     @on(OptionList.OptionSelected, "#sql-completions")
     def _clicked_completion(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.popup.highlighted = event.option_index
-        self.accept_completion()
+        self.editor.accept_completion(event.option_index)
         self.editor.focus()
-
-    @on(TextArea.Changed, "#sql-editor")
-    def _edited(self, event: TextArea.Changed) -> None:
-        typed, self.editor.last_typed = self.editor.last_typed, None
-        if typed == "." and self._completions and not self.completion_open:
-            self._open_completion(explicit=False)
-
-    @on(TextArea.SelectionChanged, "#sql-editor")
-    def _cursor_moved(self, event: TextArea.SelectionChanged) -> None:
-        """Typing or arrows inside the word refilter the popup; leaving the word closes it."""
-        if not self.completion_open:
-            return
-        row, column = self.editor.cursor_location
-        if row != self._word_start[0] or column <= self._word_start[1]:
-            self.close_completion()
-        else:
-            self._open_completion(explicit=False)
 
     # ------------------------------------------------------------------ results (up)
 
@@ -673,12 +457,4 @@ class SqlConsole(Vertical):
         event.stop()
 
 
-__all__ = [
-    "CompletionList",
-    "SqlConsole",
-    "SqlEditor",
-    "editor_safe",
-    "format_value",
-    "match_completions",
-    "sql_language_available",
-]
+__all__ = ["SqlConsole", "format_value"]
