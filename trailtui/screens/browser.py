@@ -18,6 +18,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, Static
@@ -258,6 +259,9 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         self._facets_for = -1
         self._shown_generation = -1  # the filter generation of the view on screen
         self._shown = threading.Condition()
+        self._early: list[Message] | None = []  # None once mounted
+        self._early_lock = threading.Lock()
+        self._early_load = bool(self.paths) and self._start_early_load()
         self._own_counts: dict[tuple[str, FilterState], list[tuple[object, int]]] = {}
 
     # -- layout -----------------------------------------------------------------------------
@@ -291,10 +295,13 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         self.runner = ConsoleWorker(self, self.data, self.query_one(SqlConsole), History(),
                                     self.exporter)
         self._update_status()
+        with self._early_lock:  # what the load said before the screen was mounted
+            early, self._early = self._early or [], None
+            for message in early:
+                self.post_message(message)
         if self.paths:
-            # Paint the screen (with "loading…") before the loader starts competing for the GIL:
-            # right after that first paint, not later (the whole load waits for it).
-            self.call_after_refresh(lambda: self.start_load(self.paths))
+            if not self._early_load:  # made outside a running app: load once painted
+                self.call_after_refresh(lambda: self.start_load(self.paths))
         elif self.data.event_count():
             self.refresh_all()
         else:
@@ -367,21 +374,48 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         self._update_status()
         self._load(job, list(paths))
 
+    def _start_early_load(self) -> bool:
+        """Load the files given now, while Textual composes and paints the screen (0.3-0.5 s
+        that every load waited for); its messages wait until the screen is mounted. False
+        when no app runs yet (the screen was made outside one): `on_mount` starts it then."""
+        try:
+            app = self.app
+        except RuntimeError:  # NoActiveAppError: no app is running
+            return False
+        self.is_loading = True
+        self._load_shown.clear()
+        self._load_job = job = self.data.job(LOAD)
+        paths = list(self.paths)
+        app.run_worker(lambda: self._load_now(job, paths), thread=True, group="load",
+                       exit_on_error=False, description="loading files")
+        return True
+
+    def _post_load(self, message: Message) -> None:
+        """From the load worker: to the screen, or held until it is mounted."""
+        with self._early_lock:
+            if self._early is not None:
+                self._early.append(message)
+                return
+        self.post_message(message)
+
     @work(thread=True, group="load", exit_on_error=False, description="loading files")
     def _load(self, job: Job, paths: list[str]) -> None:
+        self._load_now(job, paths)
+
+    def _load_now(self, job: Job, paths: list[str]) -> None:
         def progress(p: LoadProgress) -> None:
             if not job.is_cancelled:  # after escape, nothing more shows up
-                self.post_message(LoadProgressed(p))
+                self._post_load(LoadProgressed(p))
 
         first = self.data.event_count() == 0
         report = self.data.load(job, paths, progress, first_screen=first)
-        self.post_message(LoadFinished(report))
+        self._post_load(LoadFinished(report))
         self._load_shown.wait(timeout=AFTER_LOAD_WAIT)
         problem = self.data.after_load(compact=report.events_added > 0)
         if problem:
-            self.post_message(WorkFailed("cache", problem))
+            self._post_load(WorkFailed("cache", problem))
         if report.events_added:
-            after_load(self.data, self.post_message)  # actors/sessions/first_seen, coverage
+            after_load(self.data, self._post_load)  # actors/sessions/first_seen, coverage
 
     @on(LoadProgressed)
     def _on_progress(self, message: LoadProgressed) -> None:
