@@ -4,6 +4,9 @@ The view and the facets are counted by two workers and arrive as two messages a 
 painted separately, every pick redraws the table, then all the panels (issue 9). The view is
 held until the facets of the same generation arrive, at most `WAIT` seconds (a slow facet
 count never holds the table back longer), and the first view of a screen is never held.
+The facets that pair with the view are those of the panels on screen (the browser counts them
+first); the panels out of view arrive later and are painted on their own. Counts that arrive
+before their view are merged until it comes.
 """
 
 from __future__ import annotations
