@@ -40,7 +40,9 @@ def main() -> int:
         row = st.con.execute(f"SELECT count(*), sum(hash({cols})) FROM events").fetchone()
         assert row is not None  # an aggregate without GROUP BY returns one row
         n, h = row
-        keys = st.con.execute("SELECT _file_id, _line FROM events ORDER BY eventID, _h").fetchall()
+        # A total order: rows that tie on (eventID, _h) come in whatever order they were stored.
+        keys = st.con.execute("SELECT _file_id, _line FROM events "
+                              "ORDER BY eventID, _h, _file_id, _line").fetchall()
         raw = hashlib.sha256()
         for rec in st.raw_events(keys):
             raw.update(rec)

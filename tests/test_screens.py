@@ -564,3 +564,26 @@ async def test_time_range_screen() -> None:
         await pilot.pause()
         await pilot.press("escape")
         assert app.results == [None]
+
+
+async def test_picker_closes_once_and_typing_a_path_goes_to_the_path_box(tree_dir: Path) -> None:
+    """`l` pressed twice used to dismiss the picker twice (a ScreenStackError traceback);
+    typing `/` or `~` on the folder tree starts a path in the path box instead."""
+    app = Host(lambda: PickerScreen(tree_dir))
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = await _picker(pilot)
+        _move_to(tree, "logs")
+        await pilot.press("l", "l", "escape")
+        await wait_for(pilot, lambda: bool(app.results))
+        await pilot.pause(0.1)
+        assert app.results == [[tree_dir / "logs"]]
+    app = Host(lambda: PickerScreen(tree_dir))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _picker(pilot)
+        await pilot.press("/")
+        path_box = app.screen.query_one("#picker-path", Input)
+        assert app.screen.focused is path_box and path_box.value == "/"
+        path_box.value = str(tree_dir / "a.json")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bool(app.results))
+        assert app.results == [[tree_dir / "a.json"]]

@@ -125,8 +125,8 @@ def completions(
     for database, schema_name, table in rows:
         if any(table.startswith(p) for p in hide_prefixes):
             continue
-        if database != current_db:
-            continue
+        if database != current_db and not (database == "ev" and current_db == "m"):
+            continue  # `ev` holds `events` when on disk or reopened (data/placement.py)
         shown = table if schema_name == "main" else f"{schema_name}.{table}"
         names.add(shown)
         qualified = ".".join(quote_ident(p) for p in (database, schema_name, table))

@@ -52,7 +52,7 @@ _PROTECTED_VIEWS: Final = (
     *_INVESTIGATE_VIEWS, *(f"{name}_live" for name in _INVESTIGATE_VIEWS),
 )
 _COMPAT_NAME = re.compile(r"CREATE OR REPLACE (VIEW|MACRO) ([\w.]+)", re.IGNORECASE)
-_DETACH_MAIN = re.compile(r"^\s*DETACH\s+(?:DATABASE\s+)?(?:IF\s+EXISTS\s+)?\"?m\"?\s*;?\s*$",
+_DETACH_MAIN = re.compile(r"^\s*DETACH\s+(?:DATABASE\s+)?(?:IF\s+EXISTS\s+)?\"?(m|ev)\"?\s*;?\s*$",
                           re.IGNORECASE)
 
 
@@ -116,7 +116,8 @@ def configure(con: duckdb.DuckDBPyConnection) -> None:
 def _snapshot(cur: duckdb.DuckDBPyConnection, data: bool) -> tuple[Any, ...]:
     rows = cur.execute(
         "SELECT 'table', schema_name, table_name, sql FROM duckdb_tables() "
-        "WHERE database_name = 'm' AND table_name IN (SELECT unnest(?::VARCHAR[])) "
+        # `events` lives in `m` or in `ev` (on disk, or the cache file: data/placement.py)
+        "WHERE database_name IN ('m', 'ev') AND table_name IN (SELECT unnest(?::VARCHAR[])) "
         "UNION ALL SELECT 'view', schema_name, view_name, sql FROM duckdb_views() "
         "WHERE database_name = 'm' AND view_name IN (SELECT unnest(?::VARCHAR[])) "
         "UNION ALL SELECT 'macro', schema_name, function_name, "
@@ -128,7 +129,7 @@ def _snapshot(cur: duckdb.DuckDBPyConnection, data: bool) -> tuple[Any, ...]:
     fingerprint: tuple[Any, ...] = ()
     if data and any(r[2] == "events" for r in rows):
         fingerprint = tuple(cur.execute(
-            "SELECT count(*), bit_xor(hash(e)) FROM m.main.events e").fetchall()[0])
+            "SELECT count(*), bit_xor(hash(e)) FROM events e").fetchall()[0])
     return (tuple(rows), fingerprint)
 
 
@@ -144,7 +145,7 @@ def run_guarded(cur: duckdb.DuckDBPyConnection, sql: str, run: Callable[[], T]) 
                       "own transaction")
     for s in statements:
         if s.type.name == "DETACH" and _DETACH_MAIN.match(s.query):
-            raise Refused("the console cannot detach the loaded events (database m)")
+            raise Refused("the console cannot detach the loaded events (database m or ev)")
     if kinds <= _READ_ONLY_KINDS:
         return run()
     data = bool(kinds & _DATA_KINDS)

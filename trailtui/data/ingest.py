@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import functools
 import glob
 import io
 import json
@@ -20,7 +21,7 @@ import os
 import re
 import stat
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -107,6 +108,7 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
     """Resolve files, folders (recursively) and globs into a sorted, de-duplicated file list."""
     files: list[Path] = []
     problems: list[str] = []
+    regular: set[str] = set()  # found by a folder walk: regular files, not symlinks
     for raw in paths:
         text = os.fspath(raw)
         p = Path(text).expanduser()
@@ -117,7 +119,7 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
             files.append(p)
         elif p.is_dir():
             unreadable: list[str] = []
-            found = sorted(_walk(p, unreadable))
+            found = _walk(p, unreadable, regular)
             problems.extend(unreadable)
             if not found and not unreadable:
                 problems.append(f"{text}: folder holds no .json, .json.gz, .ndjson or .csv files")
@@ -127,7 +129,7 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
             hits = [m for m in matched if m.is_file()]
             for m in matched:
                 if m.is_dir():
-                    hits.extend(sorted(_walk(m)))
+                    hits.extend(_walk(m, None, regular))
             if not hits:
                 problems.append(f"{text}: no file matches this pattern")
             files.extend(hits)
@@ -136,8 +138,17 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> Expanded:
     seen: set[str] = set()
     unique: list[Path] = []
     real_dirs: dict[Path, str] = {}  # one realpath per folder, not one per file (S3 trees)
+    real_text_dirs: dict[str, str] = {}
     for f in files:
-        key = _real_path(f, real_dirs)
+        text = str(f)
+        if text in regular:  # no symlink: only its folder is resolved (string operations)
+            folder, name = os.path.split(text)
+            real = real_text_dirs.get(folder)
+            if real is None:
+                real = real_text_dirs[folder] = os.path.realpath(folder)
+            key = os.path.join(real, name)
+        else:
+            key = _real_path(f, real_dirs)
         if key not in seen:
             seen.add(key)
             unique.append(f)
@@ -181,24 +192,57 @@ def _not_loadable(p: Path) -> str | None:
     return None
 
 
-def _walk(folder: Path, problems: list[str] | None = None) -> Iterator[Path]:
-    def refused(exc: OSError) -> None:
-        if problems is not None:
-            problems.append(f"{exc.filename}: cannot read folder ({exc.strerror or exc})")
+def _walk(folder: Path, problems: list[str] | None = None,
+          regular: set[str] | None = None) -> list[Path]:
+    """Event files under `folder`, sorted as Paths sort (part by part), as `os.walk` found them.
 
-    for root, dirs, names in os.walk(folder, onerror=refused):
-        dirs.sort()
-        for name in names:
-            if name.startswith("."):
-                continue
-            if name.lower().endswith(EVENT_SUFFIXES):
-                path = Path(root) / name
-                odd = _not_loadable(path)
-                if odd:
-                    if problems is not None:
-                        problems.append(f"{path}: {odd}")
+    Plain regular files are told apart by the directory entry's type, with no stat each, and
+    sorted as strings split into parts, not as Path objects: an S3 tree of 20,000 objects took
+    0.7 s to list before. Their paths go into `regular` (no symlink to resolve later).
+    """
+    found: list[str] = []
+    stack = [os.fspath(folder)]
+    while stack:
+        top = stack.pop()
+        try:
+            entries = os.scandir(top)
+        except OSError as exc:
+            if problems is not None:
+                problems.append(f"{exc.filename}: cannot read folder ({exc.strerror or exc})")
+            continue
+        subdirs: list[str] = []
+        with entries:
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    if not entry.is_symlink():  # as os.walk: linked folders are not entered
+                        subdirs.append(entry.name)
                     continue
-                yield path
+                name = entry.name
+                if name.startswith(".") or not name.lower().endswith(EVENT_SUFFIXES):
+                    continue
+                path = os.path.join(top, name)
+                try:
+                    plain = entry.is_file(follow_symlinks=False)
+                except OSError:
+                    plain = False
+                if not plain:
+                    odd = _not_loadable(Path(path))
+                    if odd:
+                        if problems is not None:
+                            problems.append(f"{path}: {odd}")
+                        continue
+                elif regular is not None:
+                    regular.add(path)
+                found.append(path)
+        subdirs.sort()
+        stack.extend(os.path.join(top, d) for d in reversed(subdirs))
+    sep = os.sep
+    found.sort(key=lambda text: text.split(sep))
+    return [Path(text) for text in found]
 
 
 @dataclass(frozen=True)
@@ -215,7 +259,14 @@ class Partition:
 
 def path_partition(path: Path) -> Partition:
     """The partition of an S3 trail path (organisation trails add an o-xxxx/ level)."""
-    m = _S3_PATH.search(path.as_posix())
+    # Every part of the pattern ends in `/`, so the folder decides: found once per folder
+    # (an S3 day folder holds hundreds of objects), not once per object.
+    return _folder_partition(os.path.dirname(path.as_posix()) + "/")
+
+
+@functools.lru_cache(maxsize=4096)
+def _folder_partition(folder: str) -> Partition:
+    m = _S3_PATH.search(folder)
     if not m:
         return Partition()
     kind = (m.group("kind") or "").lstrip("-") or "CloudTrail"
@@ -270,13 +321,13 @@ class _Envelope(msgspec.Struct):
 def read_bytes(path: Path, damage: Damage | None = None) -> bytes | mmap.mmap:
     """The file's bytes: gzip decompressed (streamed, capped), plain files memory-mapped."""
     try:
-        size = path.stat().st_size
+        fh = path.open("rb")  # then fstat: one path lookup per file, not two
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    if size == 0:
-        raise InputError(f"{path}: empty file")
     try:
-        with path.open("rb") as fh:
+        with fh:
+            if os.fstat(fh.fileno()).st_size == 0:
+                raise InputError(f"{path}: empty file")
             head = fh.read(2)
             if head == b"\x1f\x8b":
                 fh.seek(0)
@@ -325,7 +376,7 @@ def _looks_binary(data: bytes | mmap.mmap) -> bool:
 
 def classify(records: Sequence[msgspec.Raw], path: Path) -> str:
     """'plain', 'lookup' or 'eventbridge' from a sample of records; NoEvents if none is an event."""
-    dec = msgspec.json.Decoder(_Probe)
+    dec = _PROBE_DECODER
     digest = False
     step = max(1, len(records) // 50)
     for rec in records[::step][:60]:
@@ -348,6 +399,7 @@ def classify(records: Sequence[msgspec.Raw], path: Path) -> str:
 
 
 Record = bytes | memoryview | msgspec.Raw
+_PROBE_DECODER: Final = msgspec.json.Decoder(_Probe)
 
 
 def _unwrap(records: list[msgspec.Raw], kind: str, path: Path, notes: list[str]) -> list[Record]:
@@ -687,6 +739,7 @@ def write_chunk(parts: Sequence[tuple[Sequence[Record], bool]], dest: Path) -> C
     offsets = array("q", [0])
     count = 0
     newline = b"\n"
+    iov: list[Record] = []
     with dest.open("wb") as out:
         fd = out.fileno()
         for records, multiline in parts:
@@ -694,13 +747,21 @@ def write_chunk(parts: Sequence[tuple[Sequence[Record], bool]], dest: Path) -> C
                 records = [_one_line(rec) for rec in records]
             offsets.extend(accumulate((len(r) + 1 for r in records), initial=offsets[-1]))
             del offsets[-1 - len(records)]  # accumulate repeats the start value
-            for begin in range(0, len(records), _IOV_RECORDS):
-                iov: list[Record] = []
-                for rec in records[begin : begin + _IOV_RECORDS]:
+            # The buffers of small parts (S3 objects of a few records) are gathered across
+            # parts: one writev per 512 records, not one per object (20,000 calls per tree).
+            pos = 0
+            while pos < len(records):
+                room = _IOV_RECORDS - len(iov) // 2
+                for rec in records[pos : pos + room]:
                     iov.append(rec)
                     iov.append(newline)
-                _write_all(fd, iov)
+                pos += room
+                if len(iov) >= 2 * _IOV_RECORDS:
+                    _write_all(fd, iov)
+                    iov = []
             count += len(records)
+        if iov:
+            _write_all(fd, iov)
     return Chunk(dest, offsets, count)
 
 
@@ -810,8 +871,12 @@ def _fix_lowercase(records: list[Record], data: Any, path: Path, notes: list[str
     A big file is searched for one marker only (each pass costs ~0.1-0.3 s per 330 MB): an
     exporter that lower-cases keys lower-cases `eventName` with the rest.
     """
-    markers = _LOWER_MARKERS if len(data) < (16 << 20) else _LOWER_MARKERS[:1]
-    if not any(data.find(m) != -1 for m in markers):
+    if len(data) < (16 << 20):
+        if not any(data.find(m) != -1 for m in _LOWER_MARKERS):
+            return
+    # `"eventn` (part of the marker) is found in 0.6x the time of the whole marker: a pass
+    # over 330 MB cost 0.47 s, half of reading the file. Only a hit looks for the marker.
+    elif data.find(b'"eventn') == -1 or data.find(_LOWER_MARKERS[0]) == -1:
         return
     fixed = 0
     for i, rec in enumerate(records):

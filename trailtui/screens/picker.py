@@ -19,7 +19,7 @@ from typing import ClassVar, Final
 
 from rich.style import Style
 from rich.text import Text, TextType
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -275,6 +275,7 @@ class PickerScreen(ModalScreen[list[Path] | None]):
             base = base.parent if base.parent.is_dir() else Path.cwd()
         self.start = Path(os.path.abspath(base))
         self.title_text = title
+        self._dismissed = False  # dismissed already: later keys do nothing
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker") as box:
@@ -296,6 +297,17 @@ class PickerScreen(ModalScreen[list[Path] | None]):
         self.file_tree.focus()
         self._update_status()
 
+    def on_key(self, event: events.Key) -> None:
+        """Typing a path from the folder tree (`/`, `~`) goes to the path box, as in a
+        shell: the tree's own letters (`l` loads a folder) would act instead."""
+        path_box = self.query_one("#picker-path", Input)
+        if event.character in ("/", "~") and self.focused is self.file_tree:
+            event.stop()
+            event.prevent_default()
+            path_box.focus()
+            path_box.value = event.character
+            path_box.cursor_position = len(path_box.value)
+
     @property
     def file_tree(self) -> CloudTrailTree:
         return self.query_one(CloudTrailTree)
@@ -305,10 +317,18 @@ class PickerScreen(ModalScreen[list[Path] | None]):
         widget.set_class(error, "-error")
         widget.update(Content(safe_text(text)))
 
+    def _close(self, result: list[Path] | None) -> None:
+        """Dismiss once: a second key (`l` pressed twice, enter then escape) before the
+        screen is gone must not dismiss it again (Textual raises ScreenStackError)."""
+        if self._dismissed:
+            return
+        self._dismissed = True
+        self.dismiss(result)
+
     def _finish(self, chosen: Iterable[Path]) -> None:
         paths = combine(chosen, self.file_tree.marked)
         if paths:
-            self.dismiss(paths)
+            self._close(paths)
 
     @on(CloudTrailTree.Changed)
     def _update_status(self) -> None:
@@ -358,7 +378,7 @@ class PickerScreen(ModalScreen[list[Path] | None]):
         self._finish([])
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self._close(None)
 
     def action_fetch(self) -> None:
         """`trailtui fetch` from inside the app (screens/fetch.py); the file it writes loads."""
