@@ -336,21 +336,141 @@ def test_hostile_values_in_coverage_text_are_made_safe(tmp_path: Path) -> None:
     assert "[bold]x[/]" in out.getvalue()
 
 
-def test_materialised_views_answer_the_same_and_follow_new_loads(tmp_path: Path) -> None:
+def _all(cur: duckdb.DuckDBPyConnection, view: str) -> list[str]:
+    return sorted(map(str, cur.execute(f"SELECT * FROM {view}").fetchall()))
+
+
+def test_facts_answer_the_same_and_follow_new_loads(tmp_path: Path) -> None:
     from _fixtures import write_ndjson
 
     with events_store(CHAIN[:4], tmp_path) as st:
         cur = st.cursor()
-        live = {v: sorted(map(str, cur.execute(f"SELECT * FROM {v}").fetchall()))
-                for v in inv.VIEW_NAMES}
-        seconds = inv.materialise(cur)
-        assert set(seconds) == set(inv.VIEW_NAMES)
+        full = {v: _all(cur, v) for v in inv.VIEW_NAMES}
+        assert not inv.facts_fresh(cur)
+        assert inv.ensure_facts(cur) and inv.facts_fresh(cur)
         for v in inv.VIEW_NAMES:
-            assert sorted(map(str, cur.execute(f"SELECT * FROM {v}").fetchall())) == live[v]
-        # A second file loads: the views answer for every event again, not the old tables.
+            assert _all(cur, v) == full[v]
+        # A second file loads: the views answer for every event again, not the old facts.
         report = st.load([str(write_ndjson(CHAIN[4:], tmp_path / "more.ndjson"))])
         assert report.events_added == 4
+        assert not inv.facts_fresh(cur)
         keys = {r[0] for r in cur.execute("SELECT access_key FROM sessions").fetchall()}
         assert keys == {"ASIAHOPA", "ASIAHOPB", "ASIAHOPC", "ASIAORPHAN"}
         assert cur.execute("SELECT sum(events) FROM actors").fetchall() == [(8,)]
+        full = {v: _all(cur, v) for v in inv.VIEW_NAMES}
+        assert inv.ensure_facts(cur)
+        for v in inv.VIEW_NAMES:
+            assert _all(cur, v) == full[v]
         cur.close()
+
+
+def test_facts_of_the_samples_fixture_answer_the_same(tmp_path: Path) -> None:
+    """Every fixture event (several actors, keys used more than once) through both forms."""
+    with events_store([*RECORDS, *CHAIN], tmp_path) as st:
+        cur = st.cursor()
+        full = {v: _all(cur, v) for v in inv.VIEW_NAMES}
+        assert inv.ensure_facts(cur)
+        assert cur.execute("SELECT count(*) FROM _inv_multi_keys").fetchall()[0][0] > 0
+        for v in inv.VIEW_NAMES:
+            assert _all(cur, v) == full[v], v
+        cur.close()
+
+
+def _chain_facts(chain_store: EventStore) -> duckdb.DuckDBPyConnection:
+    cur = chain_store.cursor()
+    assert inv.ensure_facts(cur)
+    return cur
+
+
+def test_sessions_under_a_filter_count_its_events(chain_store: EventStore) -> None:
+    cur = _chain_facts(chain_store)
+    # Only the DeleteBucket call: HOPB made it; who HOPB is and its chain do not change.
+    got = inv.sessions(cur, filters=FilterState().add(Chip.include("eventName", "DeleteBucket")))
+    assert [r["access_key"] for r in got] == ["ASIAHOPB"]
+    b = got[0]
+    assert (b["events"], b["failed"], b["apis"]) == (1, 1, 1)
+    assert b["first_used"] == b["last_used"] == datetime(2024, 5, 2, 9, 0)
+    assert b["chain"] == "alice -> RoleA@111111111111 -> RoleB@222222222222"
+    assert b["created"] == datetime(2024, 5, 2, 8, 1)  # when it was issued, filter or not
+    # alice's events are the two AssumeRole calls: the credentials they issued are listed,
+    # with nothing done under the filter.
+    alice = FilterState().add(Chip.include("actor", "alice"))
+    issued = {r["access_key"]: r for r in inv.sessions(cur, filters=alice)}
+    assert set(issued) == {"ASIAHOPA", "ASIAHOPC"}
+    assert all(r["events"] == 0 and r["last_used"] is None for r in issued.values())
+    assert inv.session_counts(cur, alice) == (2, 2, 0)
+    assert inv.session_counts(cur) == (4, 3, 1)
+    # What the K screen asks, in one pass: the same rows and counts.
+    for state in (alice, None):
+        assert inv.sessions_counted(cur, 3, state) == (inv.sessions(cur, 3, state),
+                                                       inv.session_counts(cur, state))
+    cur.close()
+
+
+def test_sessions_under_a_filter_of_every_event_equal_the_view(chain_store: EventStore) -> None:
+    cur = _chain_facts(chain_store)
+    everything = FilterState().add(Chip.time(datetime(2000, 1, 1), datetime(2100, 1, 1)))
+    assert inv.sessions(cur, filters=everything) == inv.sessions(cur)
+    assert inv.session_counts(cur, everything) == inv.session_counts(cur)
+    assert inv.new_and_rare(cur, filters=everything) == inv.new_and_rare(cur)
+    assert inv.actors(cur, everything) == inv.actors(cur)
+    rows, total = inv.actors_counted(cur, everything, "last_seen", limit=2)
+    assert rows == inv.actors(cur, sort="last_seen")[:2] and total == len(inv.actors(cur))
+    cur.close()
+
+
+def test_new_and_rare_under_a_filter(chain_store: EventStore) -> None:
+    cur = chain_store.cursor()
+    role_b = FilterState().add(Chip.include("actor", "RoleB"))
+    found = inv.new_and_rare(cur, rare_max=5, filters=role_b)
+    assert {v.value for v in found if v.field == "actor"} == {"RoleB"}
+    assert {v.value for v in found if v.field == "api"} == {"ListBuckets", "DeleteBucket"}
+    # The window ends at RoleB's newest event (2 May 09:00): both its APIs are new then.
+    assert all(v.new for v in found if v.field == "api")
+    new, rare, either = inv.new_and_rare_counts(cur, rare_max=5, filters=role_b)
+    assert rare == sum(v.rare for v in found)
+    assert either == len(found) and new == sum(v.new for v in found)
+    assert inv.under(role_b) == "under 1 filter" and inv.under(None) == ""
+    # What the N screen asks, in one pass: the same list and counts.
+    for state in (role_b, None):
+        assert inv.new_and_rare_counted(cur, rare_max=5, filters=state) == (
+            inv.new_and_rare(cur, rare_max=5, filters=state),
+            inv.new_and_rare_counts(cur, rare_max=5, filters=state))
+    cur.close()
+
+
+
+
+@pytest.mark.parametrize("place", ["disk", "cache"])
+def test_facts_wherever_the_events_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        place: str) -> None:
+    """On an on-disk store and on a cache reopened in place (read-only), the facts go into
+    the session's own database and answer as the views from the events alone; a file added
+    later (the cached store then copied to be written) is never answered from old facts."""
+    from _fixtures import write_ndjson
+
+    first = write_ndjson([*RECORDS, *CHAIN[:4]], tmp_path / "first.ndjson")
+    if place == "disk":
+        monkeypatch.setenv("TRAILTUI_STORE", "disk")
+    store = EventStore(cache=place == "cache")
+    try:
+        store.load([str(first)])
+        if place == "cache":
+            assert store.save_cache() is None
+            store.close()
+            store = EventStore(cache=True)
+            assert store.load([str(first)]).from_cache
+        assert store.placement == place
+        cur = store.cursor()
+        full = {v: _all(cur, v) for v in inv.VIEW_NAMES}
+        assert inv.ensure_facts(cur)
+        assert {v: _all(cur, v) for v in inv.VIEW_NAMES} == full
+        store.load([str(write_ndjson(CHAIN[4:], tmp_path / "more.ndjson"))])
+        assert not inv.facts_fresh(cur)
+        full = {v: _all(cur, v) for v in inv.VIEW_NAMES}
+        assert "ASIAORPHAN" in str(full["sessions"])
+        assert inv.ensure_facts(cur)
+        assert {v: _all(cur, v) for v in inv.VIEW_NAMES} == full
+        cur.close()
+    finally:
+        store.close()

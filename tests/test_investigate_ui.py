@@ -328,3 +328,86 @@ async def test_params_screen_shows_hostile_keys_and_values_as_text(tmp_path: Pat
         await settle(pilot)
         assert app.screen is screen
         assert screen.query_one("#events", EventTable).row_count == 1
+
+
+async def test_sessions_and_new_values_follow_the_filter_chips(tmp_path: Path) -> None:
+    """K and N count the events under the chips, say so, and recount when the chips change."""
+    from test_investigate import CHAIN
+
+    from trailtui.data.filters import Chip, FilterState
+    from trailtui.screens.new_values import NewValuesScreen
+    from trailtui.screens.sessions import SessionsScreen
+
+    path = tmp_path / "chain.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in CHAIN), encoding="utf-8")
+    app = TrailApp([str(path)], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browser(app)
+        screen.set_filters(FilterState().add(Chip.include("actor", "alice")))
+        await settle(pilot)
+        await pilot.press("K")
+        await settle(pilot)
+        sessions = app.screen
+        assert isinstance(sessions, SessionsScreen)
+        # alice's two AssumeRole calls: the credentials they issued, nothing done under it
+        assert {r["access_key"] for r in sessions.rows} == {"ASIAHOPA", "ASIAHOPC"}
+        assert all(r["events"] == 0 for r in sessions.rows)
+        title = str(sessions.query_one("#sessions").border_title)
+        assert title.startswith("Sessions under 1 filter · 2 credentials")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("N")
+        await settle(pilot)
+        new = app.screen
+        assert isinstance(new, NewValuesScreen)
+        assert not new.values  # alice's last day holds nothing she had not done before
+        await pilot.press("w")  # the last 7 days: all of alice's values are new
+        await settle(pilot)
+        assert {v.value for v in new.values if v.field == "actor"} == {"alice"}
+        assert str(new.query_one("#new-values").border_title).startswith("Under 1 filter")
+        await pilot.press("escape")
+        await settle(pilot)
+        # Another filter: both lists are counted again.
+        screen.set_filters(FilterState().add(Chip.include("actor", "RoleB")))
+        await settle(pilot)
+        await pilot.press("K")
+        await settle(pilot)
+        again = app.screen
+        assert isinstance(again, SessionsScreen)
+        assert [(r["access_key"], r["events"]) for r in again.rows] == [("ASIAHOPB", 2)]
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("N")
+        await settle(pilot)
+        assert isinstance(app.screen, NewValuesScreen)
+        assert {v.value for v in app.screen.values if v.field == "actor"} == {"RoleB"}
+        await pilot.press("escape")
+        await settle(pilot)
+        # No chips: every credential, and the title says nothing about filters.
+        screen.set_filters(FilterState())
+        await settle(pilot)
+        await pilot.press("K")
+        await settle(pilot)
+        every = app.screen
+        assert isinstance(every, SessionsScreen)
+        assert len(every.rows) == 4
+        assert str(every.query_one("#sessions").border_title).startswith("Sessions · 4 ")
+
+
+async def test_actors_screen_says_it_counts_under_the_filter() -> None:
+    from trailtui.data.filters import Chip
+
+    app = TrailApp([str(demo_path())], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = browser(app)
+        screen.set_filters(screen.filters.add(Chip.include("eventName", "ListBuckets")))
+        await settle(pilot)
+        count = screen.query_one("#events", EventTable).row_count
+        await pilot.press("A")
+        await settle(pilot)
+        actors = app.screen
+        assert isinstance(actors, ActorsScreen)
+        assert sum(r["events"] for r in actors.rows) == count
+        assert "under 1 filter" in str(actors.query_one("#actors").border_title)

@@ -25,6 +25,7 @@ from typing import Any, Final, TypeVar
 import duckdb
 
 from trailtui.data import schema
+from trailtui.data.investigate import FACT_TABLES as _INVESTIGATE_FACTS
 from trailtui.data.investigate import VIEW_NAMES as _INVESTIGATE_VIEWS
 
 T = TypeVar("T")
@@ -45,7 +46,8 @@ _READ_ONLY_KINDS: Final = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL", "SET
                                      "RELATION", "PREPARE", "EXECUTE"})
 _DATA_KINDS: Final = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE_INTO", "COPY"})
 _PROTECTED_TABLES: Final = ("events", "chunk_sources", "finding_rules", "finding_hits",
-                             *(f"_inv_{name}" for name in _INVESTIGATE_VIEWS))
+                             *(f"_inv_{name}" for name in _INVESTIGATE_VIEWS),
+                             *_INVESTIGATE_FACTS)
 _PROTECTED_VIEWS: Final = (
     "findings",  # the findings panel (data/findings/engine.py)
     # actors (A), sessions (K), first_seen (N) and what they read (data/investigate.py)

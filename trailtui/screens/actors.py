@@ -121,22 +121,22 @@ class ActorsScreen(ModalScreen[list[Chip] | None]):
     def _load(self, job: Job, sort: str) -> None:
         filters = self.filters
         try:
-            rows = self.data.ask(lambda cur: investigate.actors(cur, filters, sort=sort), job)
+            rows, total = self.data.ask(
+                lambda cur: investigate.actors_counted(cur, filters, sort, MAX_ROWS), job)
         except JobCancelled:
             return
         except DataError as exc:
             self.app.call_from_thread(self._failed, exc.line)
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, rows, sort)
+            self.app.call_from_thread(self._show, rows, sort, total)
 
     def _failed(self, error: str) -> None:
         self.query_one("#actors-table", DataTable).loading = False
         self.notify(safe_text(error), title="actors failed", severity="error", markup=False)
 
-    def _show(self, rows: list[dict[str, Any]], sort: str) -> None:
+    def _show(self, rows: list[dict[str, Any]], sort: str, total: int) -> None:
         self.sort = sort
-        total = len(rows)
         self.rows = rows[:MAX_ROWS]
         table = self.query_one("#actors-table", DataTable)
         keep = self.select
@@ -146,7 +146,9 @@ class ActorsScreen(ModalScreen[list[Chip] | None]):
         table.loading = False
         shown = f"top {len(self.rows):,} of {total:,}" if total > len(self.rows) else f"{total:,}"
         box = self.query_one("#actors", Vertical)
-        box.border_title = f"Actors · {shown} · by {sort.replace('_', ' ')}"
+        scope = investigate.under(self.filters)
+        box.border_title = (f"Actors · {shown}{' · ' + scope if scope else ''}"
+                            f" · by {sort.replace('_', ' ')}")
         target = 0
         if keep is not None:
             target = next((i for i, r in enumerate(self.rows) if r.get("actor") == keep), 0)

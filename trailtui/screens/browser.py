@@ -8,6 +8,7 @@ ask DuckDB (through `trailtui.data`, never SQL here) and hands the results down.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,9 +18,10 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from trailtui import clipboard
@@ -44,8 +46,10 @@ from trailtui.messages import FacetsReady, LoadFinished, LoadProgressed, ViewRea
 from trailtui.sanitize import safe_text
 from trailtui.screens.explore_actions import ExploreActions
 from trailtui.screens.findings import (
+    FindingsCounted,
     FindingsOptions,
     FindingsReady,
+    count_findings_under,
     exclusions_note,
     start_findings,
 )
@@ -54,6 +58,7 @@ from trailtui.screens.repaint import PairedPaint
 from trailtui.widgets.facet_panel import FacetPanel
 from trailtui.widgets.filter_bar import FilterBar
 from trailtui.widgets.findings_panel import FindingsPanel
+from trailtui.widgets.footer import SteadyFooter
 from trailtui.widgets.sql_console import SqlConsole
 from trailtui.widgets.status_line import Status, StatusLine
 from trailtui.widgets.timeline import Timeline
@@ -66,6 +71,9 @@ from trailtui.workers.export import Exporter
 # Keys that keep their meaning in a facet panel; any other letter or digit typed there starts
 # a search of that facet's values (its frequency screen, with the search box).
 _FACET_OWN_KEYS = frozenset("xvdfFqIuLTAKNPW")
+
+# Seconds the work after a load waits for the loaded view to be on screen.
+AFTER_LOAD_WAIT = 20.0
 
 # Facet values listed per panel (`F` lists every value, searchable).
 FACET_VALUES = 5000
@@ -93,6 +101,12 @@ def _facet_id(path: str) -> str:
         return f"facet-{path}"
     slug = re.sub(r"[^A-Za-z0-9_-]", "_", path)[:40]
     return f"facet-{slug}-{hashlib.sha1(path.encode()).hexdigest()[:6]}"
+
+
+def facet_column_width(screen_width: int) -> int:
+    """The facet column: 38 cells, wider on a wide terminal (up to 60 at 220 columns) so
+    long values (ARNs, user agents) show whole where there is room for them and the table."""
+    return max(38, min(60, (screen_width - 100) // 2))
 
 
 def _fmt_bool(value: object) -> str:
@@ -221,16 +235,34 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         self.load_progress: LoadProgress | None = None
         self.span: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
         self._load_job: Job | None = None
+        # Set once the view after a load is on screen: the work that follows a load
+        # (compaction, cache, investigation tables, findings) waits for it, so the final
+        # view does not compete with it for the two cores.
+        self._load_shown = threading.Event()
+        self._load_shown.set()
         self.exporter = Exporter(self, self.data, on_change=self._update_status)
         self.copier = EventCopier(self, self.data)
         self._old_views: list[str] = []
         self._widths: dict[str, int] = {}
         self._focused_once = False
+        self._after_load_pending = False
+        self._findings_ready = False  # findings of the loaded events are in the store
+        self._finding_title = ""
         self._focus_before: Widget | None = None  # where escape from `:` or `/` goes back to
         self._last_live_refresh = 0.0
         # One repaint per filter change: the view waits (briefly) for its facets.
         self._paint = PairedPaint(self, lambda: self.generation, self._show_view,
                                   self._show_facets)
+        # Facets counted first for the panels on screen: the generation whose view waits for
+        # them (-1: none on screen, the view paints alone), and the counts of facets with a
+        # pick of their own (counted under the other chips: the same answer pick after pick).
+        self._facets_for = -1
+        self._shown_generation = -1  # the filter generation of the view on screen
+        self._shown = threading.Condition()
+        self._early: list[Message] | None = []  # None once mounted
+        self._early_lock = threading.Lock()
+        self._early_load = bool(self.paths) and self._start_early_load()
+        self._own_counts: dict[tuple[str, FilterState], list[tuple[object, int]]] = {}
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -239,6 +271,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         with Horizontal(id="main"):
             with VerticalScroll(id="facets"):
                 yield FindingsPanel(id="findings")
+                yield Static(id="finding-title", markup=False)
                 for key in self.facet_paths:
                     yield self._facet_panel(key)
             with Vertical(id="right"):
@@ -249,7 +282,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         yield Input(placeholder="search the whole event text (enter adds a filter, escape "
                     "cancels)", id="search")
         yield StatusLine(id="status")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#events", VirtualTable)
@@ -258,17 +291,25 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         table.columns = self._columns()
         if self.app.size.width < 120:  # a narrow terminal: the table gets the width
             self.query_one("#facets").display = False
+        self.query_one("#facets").styles.width = facet_column_width(self.app.size.width)
         self.runner = ConsoleWorker(self, self.data, self.query_one(SqlConsole), History(),
                                     self.exporter)
         self._update_status()
+        with self._early_lock:  # what the load said before the screen was mounted
+            early, self._early = self._early or [], None
+            for message in early:
+                self.post_message(message)
         if self.paths:
-            # Paint the screen (with "loading…") before the loader starts competing for the GIL.
-            self.set_timer(0.05, lambda: self.start_load(self.paths))
+            if not self._early_load:  # made outside a running app: load once painted
+                self.call_after_refresh(lambda: self.start_load(self.paths))
         elif self.data.event_count():
             self.refresh_all()
         else:
             table.empty_message = "no events loaded · o opens files"
             self.call_after_refresh(self.action_open)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one("#facets").styles.width = facet_column_width(event.size.width)
 
     def _columns(self) -> list[Column]:
         """The table's columns, sized to the longest value in the current view (capped)."""
@@ -327,44 +368,74 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
 
     def start_load(self, paths: Sequence[str]) -> None:
         self.is_loading = True
+        self._load_shown.clear()
         # Each load is a job of its own: escape cancels the loads, and nothing else.
         self._load_job = job = self.data.job(LOAD)
         self._update_status()
         self._load(job, list(paths))
 
+    def _start_early_load(self) -> bool:
+        """Load the files given now, while Textual composes and paints the screen (0.3-0.5 s
+        that every load waited for); its messages wait until the screen is mounted. False
+        when no app runs yet (the screen was made outside one): `on_mount` starts it then."""
+        try:
+            app = self.app
+        except RuntimeError:  # NoActiveAppError: no app is running
+            return False
+        self.is_loading = True
+        self._load_shown.clear()
+        self._load_job = job = self.data.job(LOAD)
+        paths = list(self.paths)
+        app.run_worker(lambda: self._load_now(job, paths), thread=True, group="load",
+                       exit_on_error=False, description="loading files")
+        return True
+
+    def _post_load(self, message: Message) -> None:
+        """From the load worker: to the screen, or held until it is mounted."""
+        with self._early_lock:
+            if self._early is not None:
+                self._early.append(message)
+                return
+        self.post_message(message)
+
     @work(thread=True, group="load", exit_on_error=False, description="loading files")
     def _load(self, job: Job, paths: list[str]) -> None:
+        self._load_now(job, paths)
+
+    def _load_now(self, job: Job, paths: list[str]) -> None:
         def progress(p: LoadProgress) -> None:
             if not job.is_cancelled:  # after escape, nothing more shows up
-                self.post_message(LoadProgressed(p))
+                self._post_load(LoadProgressed(p))
 
         first = self.data.event_count() == 0
         report = self.data.load(job, paths, progress, first_screen=first)
-        self.post_message(LoadFinished(report))
+        self._post_load(LoadFinished(report))
+        self._load_shown.wait(timeout=AFTER_LOAD_WAIT)
         problem = self.data.after_load(compact=report.events_added > 0)
         if problem:
-            self.post_message(WorkFailed("cache", problem))
+            self._post_load(WorkFailed("cache", problem))
         if report.events_added:
-            after_load(self.data, self.post_message)  # actors/sessions/first_seen, coverage
+            after_load(self.data, self._post_load)  # actors/sessions/first_seen, coverage
 
     @on(LoadProgressed)
     def _on_progress(self, message: LoadProgressed) -> None:
         self.load_progress = message.progress
         if message.progress.phase == "ready":
-            # Show the first events at once, then at most every 2 s while loading goes on:
-            # recounting competes with the loader for the two cores. Unless the events at
-            # least doubled (the first chunks of an S3 tree): that recount stays cheap.
+            # Show the first events at once, then each time the events at least doubled and
+            # no more than every 2 s: recounting competes with the loader for the two cores
+            # (the status line counts the events meanwhile). The recounts cost less than the
+            # final one together.
             now = time.monotonic()
-            if (self.view is None or now - self._last_live_refresh > 2.0
-                    or message.progress.events >= 2 * max(1, self.total)):
+            if self.view is None or (message.progress.events >= 2 * max(1, self.total)
+                                     and now - self._last_live_refresh > 2.0):
                 self._last_live_refresh = now
+                self._own_counts.clear()
                 self.refresh_all()
         self._update_status()
 
     @on(LoadFinished)
     def _on_loaded(self, message: LoadFinished) -> None:
         self.is_loading = False
-        self.app.call_later(_tidy_memory)
         report = message.report
         for line in report.errors[:8]:
             self.notify(safe_text(line), title="Not loaded", severity="error", markup=False,
@@ -383,19 +454,31 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         table = self.query_one("#events", VirtualTable)
         table.empty_message = "no events match the filter" if self.data.event_count() else (
             "no events loaded · o opens files")
+        self._own_counts.clear()
         self.refresh_all()
         self.runner.refresh_completions()
         self.forget_catalog()
         if not self._session_offered and self.paths and not report.cancelled:
             self._session_offered = True  # once: the first load of the files given
             self.offer_restore(ask=not self.resume)
-        if self.data.event_count():
+        self._after_load_pending = bool(self.data.event_count())
+
+    def _after_load_view(self) -> None:
+        """The view after a load is on screen: now the background work may start."""
+        self._load_shown.set()
+        if self._after_load_pending:
+            self._after_load_pending = False
+            self.set_timer(0.5, _tidy_memory)  # after the loaded view is painted, not before
             start_findings(self, self.data, getattr(self.app, "findings_options",
                                                     FindingsOptions()))
 
     @on(FindingsReady)
     def _on_findings(self, message: FindingsReady) -> None:
         self.query_one(FindingsPanel).findings = message.summaries
+        self._findings_ready = True
+        view = self.view
+        if self.filters.chips and view is not None and view.filters == self.filters:
+            self._count_findings(view.table, self.generation)
         self.runner.refresh_completions()  # the `findings` view now exists
         exclusions_note(message, self)
         if message.problems:
@@ -403,6 +486,24 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
             more = len(message.problems) - 5
             self.notify(shown + (f"\n… and {more} more" if more > 0 else ""),
                         title="Rules not used", severity="warning", markup=False, timeout=12)
+
+    @work(thread=True, group="view-findings", exit_on_error=False)
+    def _count_findings(self, table: str, generation: int) -> None:
+        count_findings_under(self, self.data, table, generation)
+
+    @on(FindingsCounted)
+    def _on_findings_counted(self, message: FindingsCounted) -> None:
+        if message.generation == self.generation:
+            self.query_one(FindingsPanel).under = message.counts
+
+    @on(FindingsPanel.Highlighted)
+    def _on_finding_highlighted(self, message: FindingsPanel.Highlighted) -> None:
+        line = self.query_one("#finding-title", Static)
+        title = safe_text(message.finding.title) if message.finding is not None else ""
+        if title != self._finding_title:  # a layout only when the title changes
+            self._finding_title = title
+            line.display = bool(title)
+            line.update(title)  # the whole title: the panel's column cuts it
 
     @on(FindingsPanel.Picked)
     def _on_finding_picked(self, message: FindingsPanel.Picked) -> None:
@@ -413,10 +514,22 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
     # -- filter state -> workers ------------------------------------------------------------
 
     def set_filters(self, filters: FilterState) -> None:
+        """A new filter: the chips change with the view that answers it (one repaint, one
+        layout of the screen), or at once when no view is on screen to wait for."""
         self.filters = filters
-        with self.app.batch_update():
-            self.query_one(FilterBar).labels = [c.label for c in filters.chips]
-            self.refresh_all()
+        if self.view is None:
+            self._sync_chips()
+        self.refresh_all()
+
+    def _sync_chips(self) -> None:
+        labels = [c.label for c in self.filters.chips]
+        bar = self.query_one(FilterBar)
+        if list(bar.labels) != labels:
+            bar.labels = labels
+
+    def paint_pending(self) -> bool:
+        """A filter change waits for its view (the footer holds its change until then)."""
+        return self.view is not None and self.view.generation != self.generation
 
     def refresh_all(self, *, keep_event: bool = False) -> None:
         """A new filter or sort: interrupt the view and facet queries it supersedes and ask
@@ -437,9 +550,11 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         # scan is paid once).
         if self.filters.has_search:
             self.data.cancel(FACETS)
+            self._facets_for = self.generation if self._facet_order()[0] else -1
         else:
-            self._count_facets(self.data.job(FACETS, supersede=True), self.generation,
-                               self.filters)
+            self._count_facets()
+        with self._shown:
+            self._shown.notify_all()  # facet workers waiting for an older view: cancelled now
 
     @work(thread=True, group="view", exclusive=True, exit_on_error=False)
     def _materialize(self, job: Job, generation: int, filters: FilterState, sort: str,
@@ -463,23 +578,124 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
             self.post_message(FacetsReady(generation, counts))
         view_histogram(self.data, built.view.table, self.query_one(Timeline).size.width,
                        generation, self.post_message)
+        if self._findings_ready:  # the findings panel counts under the filter
+            count_findings_under(self, self.data, built.view.table if filters.chips else None,
+                                 generation)
 
-    @work(thread=True, group="facets", exclusive=True, exit_on_error=False)
-    def _count_facets(self, job: Job, generation: int, filters: FilterState,
-                      within: str | None = None) -> None:
-        try:
-            counts = self.data.field_facets(list(self.facet_paths), filters, job,
-                                            limit=FACET_VALUES, within=within)
-        except JobCancelled:
+    def _facet_order(self) -> tuple[list[str], list[str]]:
+        """(facets whose panels are on screen, the others), by the facet column's scroll
+        position; none while the facet column is hidden (they are counted when it shows)."""
+        box = self.query_one("#facets")
+        panels = list(self.query(FacetPanel))
+        if not box.display:
+            return [], []
+        top, height = box.scroll_y, box.size.height
+        if height <= 0:  # not laid out yet (the first paint): all of them
+            return [p.facet_key for p in panels], []
+        on: list[str] = []
+        off: list[str] = []
+        for panel in panels:
+            region = panel.virtual_region
+            shown = panel.display and region.y < top + height and region.bottom > top
+            (on if shown else off).append(panel.facet_key)
+        return on, off
+
+    def _count_facets(self, within: str | None = None, *, stale_only: bool = False) -> None:
+        """Recount the facets for the current filter: the panels on screen first (their counts
+        go on screen with the view, in one repaint), then those scrolled out of view. Hidden
+        panels wait until they show (`_count_stale_facets`)."""
+        on, off = self._facet_order()
+        if self.is_loading:
+            off = []  # while loading, only what is on screen: the rest once the load is done
+        if stale_only:
+            current = {p.facet_key for p in self.query(FacetPanel)
+                       if p.counted_generation == self.generation}
+            on = [k for k in on if k not in current]
+            off = [k for k in off if k not in current]
+        if not stale_only:
+            self._facets_for = self.generation if on else -1
+        if not on and not off:
+            if not stale_only:
+                self.data.cancel(FACETS)
             return
-        except DataError as exc:
-            self.post_message(WorkFailed("facets", exc.line))
+        first = self.data.job(FACETS, supersede=not stale_only)
+        rest = self.data.job(FACETS) if on and off else None
+        self._count_facets_work(first, rest, self.generation, self.filters, on or off,
+                                off if on else [], within)
+
+    def _count_stale_facets(self) -> None:
+        """The facet column came back (or grew): count the panels the filter has outrun."""
+        if not any(p.counted_generation != self.generation for p in self.query(FacetPanel)):
             return
-        self.post_message(FacetsReady(generation, counts))
+        if not self.filters.has_search:
+            self._count_facets(stale_only=True)
+        elif self.view is not None and self.view.filters == self.filters:
+            self._count_facets(self.view.table, stale_only=True)
+
+    @work(thread=True, group="facets", exclusive=False, exit_on_error=False)
+    def _count_facets_work(self, first: Job, rest: Job | None, generation: int,
+                           filters: FilterState, paths: list[str], later: list[str],
+                           within: str | None) -> None:
+        for job, keys in ((first, paths), (rest, later)):
+            if job is None or not keys:
+                continue
+            if job is rest:  # the panels out of view: once the view is painted, not against it
+                with self._shown:
+                    self._shown.wait_for(lambda: self._shown_generation >= generation
+                                         or rest.is_cancelled, timeout=1.0)
+            try:
+                counts = self._facet_counts(job, keys, filters, within)
+            except JobCancelled:
+                if rest is not None:
+                    rest.cancel()
+                return
+            except DataError as exc:
+                self.post_message(WorkFailed("facets", exc.line))
+                return
+            self.post_message(FacetsReady(generation, counts))
+
+    def _facet_counts(self, job: Job, keys: list[str], filters: FilterState,
+                      within: str | None) -> dict[str, list[tuple[object, int]]]:
+        """Counts of `keys` under `filters` (worker thread). A facet with values picked is
+        counted under the other chips only, which the next pick of the same facet does not
+        change: those counts are kept until the events change."""
+        from trailtui.data.explore import own_chips
+
+        known: dict[str, list[tuple[object, int]]] = {}
+        ask: list[str] = []
+        for key in keys:
+            own = own_chips(filters, key)
+            got = self._own_counts.get((key, own)) if own is not filters else None
+            if got is not None:
+                known[key] = got
+            else:
+                ask.append(key)
+        counts: dict[str, list[tuple[object, int]]] = {}
+        if ask:
+            counts = {k: list(v) for k, v in self.data.field_facets(
+                ask, filters, job, limit=FACET_VALUES, within=within).items()}
+            for key in ask:
+                own = own_chips(filters, key)
+                if own is not filters and key in counts:
+                    if len(self._own_counts) > 64:
+                        self._own_counts.clear()
+                    self._own_counts[(key, own)] = counts[key]
+        else:
+            job.cancel()  # nothing to ask: end the job
+        return {k: counts[k] if k in counts else known[k] for k in keys
+                if k in counts or k in known}
+
+    def facets_on_screen_done(self, generation: int) -> bool:
+        """The panels on screen show the counts of `generation` (the UI benchmark waits on
+        this: a pick has settled when the view and these are painted)."""
+        on = set(self._facet_order()[0])
+        return all(p.counted_generation >= generation for p in self.query(FacetPanel)
+                   if p.facet_key in on)
 
     @on(ViewReady)
     def _on_view(self, message: ViewReady) -> None:
-        self._paint.view(message, hold=self.view is not None and not self.is_loading)
+        self._paint.view(message, hold=self.view is not None and not self.is_loading
+                         and message.generation == self._facets_for)
 
     def _show_view(self, message: ViewReady) -> None:
         if message.generation != self.generation or not self.is_mounted:
@@ -487,6 +703,9 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
             return
         old = self.view
         self.view = message.view
+        with self._shown:
+            self._shown_generation = message.generation
+            self._shown.notify_all()
         self.total = message.total
         self.span = message.span
         table = self.query_one("#events", VirtualTable)
@@ -497,8 +716,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         table.sort_descending = self.sort_descending
         self._view_paths = message.paths
         if self.filters.has_search and message.view.filters == self.filters:
-            self._count_facets(self.data.job(FACETS, supersede=True), self.generation,
-                               self.filters, message.view.table)
+            self._count_facets(message.view.table)
         table.set_source(self.data.page_source(message.view, message.paths),
                          cursor_row=message.position or 0)
         try:  # `filtered` in the SQL console: the events under the current chips
@@ -515,6 +733,10 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         if old is not None:
             self._drop_later(old.table)
         self._update_status()
+        self._sync_chips()
+        self.query_one(SteadyFooter).release()
+        if not self.is_loading and not self._load_shown.is_set():
+            self._after_load_view()
 
     def _drop_later(self, table_name: str) -> None:
         self._old_views.append(table_name)
@@ -535,6 +757,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         for panel in self.query(FacetPanel):
             if panel.facet_key in message.counts:
                 panel.counts = message.counts[panel.facet_key]
+                panel.counted_generation = message.generation
 
     @on(Worker.StateChanged)
     def _on_worker_state(self, event: Worker.StateChanged) -> None:
@@ -555,6 +778,10 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
     @on(WorkFailed)
     def _on_failed(self, message: WorkFailed) -> None:
         self._paint.release()  # a view held for facets that will not come shows now
+        self._sync_chips()
+        self.query_one(SteadyFooter).release()
+        if not self.is_loading and not self._load_shown.is_set():
+            self._after_load_view()  # the view after the load failed: go on without it
         self.notify(safe_text(message.error), title=f"{message.what} failed", severity="error",
                     markup=False, timeout=10)
 
@@ -609,7 +836,9 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
     def action_focus_facets(self) -> None:
         """`f`: the facet used last (the first one the first time); shows hidden facets."""
         box = self.query_one("#facets")
-        box.display = True
+        if not box.display:
+            box.display = True
+            self.call_after_refresh(self._count_stale_facets)
         panels = list(self.query(FacetPanel))
         if not panels:
             self.notify("no facet panels: F on a column adds one", markup=False)
@@ -627,6 +856,8 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         box.display = not box.display
         if not box.display and box.has_focus_within:
             self._table().focus()
+        if box.display:
+            self.call_after_refresh(self._count_stale_facets)
 
     def action_remove_facet(self) -> None:
         panel = self.focused
@@ -872,6 +1103,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
             self._table().focus()
 
     def on_unmount(self) -> None:
+        self._load_shown.set()  # nothing will be shown: the load worker goes on and ends
         self.runner.close()
         self.data.cancel()
 
@@ -1006,7 +1238,9 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
 
     def _x_add_facet(self, path: str) -> None:
         box = self.query_one("#facets")
-        box.display = True
+        if not box.display:
+            box.display = True
+            self.call_after_refresh(self._count_stale_facets)
         if path in self.facet_paths:
             for panel in self.query(FacetPanel):
                 if panel.facet_key == path:
@@ -1016,7 +1250,7 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
         panel = self._facet_panel(path)
         box.mount(panel, before=0)
         panel.focus()
-        self._count_facets(self.data.job(FACETS, supersede=True), self.generation, self.filters)
+        self.call_after_refresh(self._count_stale_facets)  # once it has its place
 
     def _x_facets(self) -> list[str]:
         return list(self.facet_paths)

@@ -85,3 +85,27 @@ def exclusions_note(message: FindingsReady, screen: Screen[None]) -> None:
                       "findings ran without exclusions",
                       title="Exclusions file not used", severity="warning", markup=False,
                       timeout=12)
+
+
+@dataclass
+class FindingsCounted(Message):
+    """Events and actors per rule under the filter of `generation` (None: no filter)."""
+
+    generation: int
+    counts: dict[str, tuple[int, int]] | None
+
+
+def count_findings_under(screen: Screen[None], data: DataService, table: str | None,
+                         generation: int) -> None:
+    """Worker side: the findings among the events of the view `table` (None: no filter, the
+    totals the panel has). A few ms: only the hits are joined to the view's keys."""
+    from trailtui.data.findings.summary import counts_within
+
+    if table is None:
+        screen.post_message(FindingsCounted(generation, None))
+        return
+    try:
+        counts = data.ask(lambda cur: counts_within(cur, table), None, FINDINGS + "-count")
+    except (DataError, JobCancelled):
+        return  # the view was replaced meanwhile: the next one counts
+    screen.post_message(FindingsCounted(generation, counts))

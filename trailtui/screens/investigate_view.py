@@ -49,11 +49,11 @@ class CoverageReady(Message):
 
 
 def after_load(data: DataService, post: Any) -> None:
-    """Worker side, once per load: materialise the views, measure coverage, post it."""
+    """Worker side, once per load: the investigation facts (data/investigate.py), coverage."""
     sources = list(data.store.sources)
 
     def question(cur: Any) -> coverage.Coverage:
-        investigate.materialise(cur)
+        investigate.ensure_facts(cur)
         return coverage.coverage(cur, sources)
 
     with contextlib.suppress(DataError, JobCancelled):
@@ -130,13 +130,13 @@ class InvestigateMixin:
         """`N`: values first seen in the last day (or hour, week) and rare values."""
         from trailtui.screens.new_values import NewValuesScreen
 
-        self._screen().app.push_screen(NewValuesScreen(self.data), self._add_chips)
+        self._screen().app.push_screen(NewValuesScreen(self.data, self.filters), self._add_chips)
 
     def action_sessions(self) -> None:
         """`K`: temporary credentials, their chains and issuing events."""
         from trailtui.screens.sessions import SessionsScreen
 
-        self._screen().app.push_screen(SessionsScreen(self.data), self._add_chips)
+        self._screen().app.push_screen(SessionsScreen(self.data, self.filters), self._add_chips)
 
     def action_params(self) -> None:
         """`P`: requestParameters keys per API under the filter, then a key's values."""

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer
 from textual.worker import get_current_worker
 
 from trailtui.data import investigate
-from trailtui.data.filters import Chip
+from trailtui.data.filters import Chip, FilterState
 from trailtui.data.service import DataError, DataService, Job, JobCancelled
 from trailtui.sanitize import safe_text
 from trailtui.widgets.empty_note import EmptyNote
@@ -65,9 +65,10 @@ class NewValuesScreen(ModalScreen[list[Chip] | None]):
     }
     """
 
-    def __init__(self, data: DataService) -> None:
+    def __init__(self, data: DataService, filters: FilterState | None = None) -> None:
         super().__init__()
         self.data = data
+        self.filters = filters or FilterState()  # the events counted: those under the chips
         self.window = 0
         self.rare = 0
         self.values: list[investigate.NewValue] = []
@@ -95,11 +96,11 @@ class NewValuesScreen(ModalScreen[list[Chip] | None]):
 
     @work(thread=True, group="new-values", exclusive=True, exit_on_error=False)
     def _load(self, job: Job, window: dt.timedelta, rare: int) -> None:
+        filters = self.filters
         try:
             found, counts = self.data.ask(
-                lambda cur: (investigate.new_and_rare(cur, window=window, rare_max=rare),
-                             investigate.new_and_rare_counts(cur, window=window,
-                                                             rare_max=rare)), job)
+                lambda cur: investigate.new_and_rare_counted(cur, window=window, rare_max=rare,
+                                                             filters=filters), job)
         except JobCancelled:
             return
         except DataError as exc:
@@ -123,11 +124,15 @@ class NewValuesScreen(ModalScreen[list[Chip] | None]):
         new, rare, either = counts  # in all: the list stops at its limit
         box = self.query_one("#new-values", Vertical)
         shown = f" · first {len(found):,} shown" if len(found) < either else ""
-        box.border_title = (f"New in the {WINDOWS[self.window][0]}: {new:,} · rare (seen ≤ "
+        scope = investigate.under(self.filters)
+        box.border_title = (f"{'Under ' + scope[6:] + ' · n' if scope else 'N'}ew in the "
+                            f"{WINDOWS[self.window][0]}: {new:,} · rare (seen ≤ "
                             f"{RARE[self.rare]} times): {rare:,}{shown}")
+        where = " under this filter" if scope else ""
         self.query_one(EmptyNote).show(None if found else
                                        f"nothing new in the {WINDOWS[self.window][0]} and no value "
-                                       f"seen ≤ {RARE[self.rare]} times · w window · r rare")
+                                       f"seen ≤ {RARE[self.rare]} times{where} · w window · "
+                                       "r rare")
         table.focus()
 
     def action_pick(self) -> None:

@@ -4,6 +4,9 @@ The view and the facets are counted by two workers and arrive as two messages a 
 painted separately, every pick redraws the table, then all the panels (issue 9). The view is
 held until the facets of the same generation arrive, at most `WAIT` seconds (a slow facet
 count never holds the table back longer), and the first view of a screen is never held.
+The facets that pair with the view are those of the panels on screen (the browser counts them
+first); the panels out of view arrive later and are painted on their own. Counts that arrive
+before their view are merged until it comes.
 """
 
 from __future__ import annotations
@@ -50,8 +53,11 @@ class PairedPaint:
         elif self._shown == message.generation or message.generation != self._generation():
             with self._screen.app.batch_update():
                 self._paint_facets(message)  # stale ones are dropped by the painter
-        else:
-            self._early = message  # the view of this generation is still being built
+        else:  # the view of this generation is still being built
+            early = self._early
+            if early is not None and early.generation == message.generation:
+                message = FacetsReady(message.generation, {**early.counts, **message.counts})
+            self._early = message
 
     def release(self) -> None:
         """Paint a held view now (its facets failed, or a newer view came)."""

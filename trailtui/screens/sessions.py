@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer
 from textual.worker import get_current_worker
 
 from trailtui.data import investigate
-from trailtui.data.filters import Chip
+from trailtui.data.filters import Chip, FilterState
 from trailtui.data.service import DataError, DataService, Job, JobCancelled
 from trailtui.sanitize import safe_text
 from trailtui.widgets.empty_note import EmptyNote
@@ -65,9 +65,10 @@ class SessionsScreen(ModalScreen[list[Chip] | None]):
     }
     """
 
-    def __init__(self, data: DataService) -> None:
+    def __init__(self, data: DataService, filters: FilterState | None = None) -> None:
         super().__init__()
         self.data = data
+        self.filters = filters or FilterState()  # the events counted: those under the chips
         self.rows: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
@@ -87,8 +88,10 @@ class SessionsScreen(ModalScreen[list[Chip] | None]):
 
     @work(thread=True, group="sessions", exclusive=True, exit_on_error=False)
     def _load(self, job: Job) -> None:
+        filters = self.filters
+
         def question(cur: Any) -> tuple[list[dict[str, Any]], tuple[int, int, int]]:
-            return investigate.sessions(cur, limit=MAX_ROWS), investigate.session_counts(cur)
+            return investigate.sessions_counted(cur, MAX_ROWS, filters)
 
         try:
             rows, counts = self.data.ask(question, job)
@@ -111,11 +114,14 @@ class SessionsScreen(ModalScreen[list[Chip] | None]):
         total, resolved, chained = counts
         shown = f", latest {len(self.rows):,} shown" if total > len(self.rows) else ""
         box = self.query_one("#sessions", Vertical)
-        box.border_title = (f"Sessions · {total:,} credentials{shown} · {resolved:,} with "
-                            f"their issuing event · {chained:,} chained from another session")
+        scope = investigate.under(self.filters)
+        box.border_title = (f"Sessions{' ' + scope if scope else ''} · {total:,} credentials"
+                            f"{shown} · {resolved:,} with their issuing event · {chained:,} "
+                            "chained from another session")
+        where = "under this filter" if scope else "in the loaded events"
         self.query_one(EmptyNote).show(None if self.rows else
-                                       "no temporary credentials (ASIA… keys) in the loaded "
-                                       "events, so no sessions")
+                                       f"no temporary credentials (ASIA… keys) {where}, "
+                                       "so no sessions")
         table.focus()
 
     def _current(self) -> dict[str, Any] | None:

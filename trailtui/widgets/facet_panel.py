@@ -63,6 +63,7 @@ class FacetPanel(VirtualTable):
         self.facet_key = facet_key
         self.facet_title = title
         self._counts: list[tuple[object, int]] = []
+        self.counted_generation = -1  # the screen's filter generation these counts are for
         self.border_title = title
         self.columns = [
             Column("value", "value", min_width=6, flex=True, formatter=_fmt_value),

@@ -1,13 +1,16 @@
 """The findings panel: every detection rule that fired, most severe first.
 
-Like a facet panel (a small virtual table): level, title, events, actors. `enter` posts
-`Picked` so the screen filters the table to the finding's events (a chip). Titles come from
-rule files, which users can write: they are shown through `sanitize` like CloudTrail text.
+Like a facet panel (a small virtual table): level, title, events, actors. The events and actors
+are those under the current filter once the screen hands them (`under`; the findings themselves
+are computed once per load). `enter` posts `Picked` so the screen filters the table to the
+finding's events (a chip); moving the cursor posts `Highlighted`, so the screen can show the
+highlighted title whole (the panel is narrow). Titles come from rule files, which users can
+write: they are shown through `sanitize` like CloudTrail text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
@@ -63,9 +66,22 @@ class FindingsPanel(VirtualTable):
         def control(self) -> FindingsPanel:
             return self.panel
 
+    class Highlighted(Message):
+        """The cursor is on a finding (None: the panel is empty)."""
+
+        def __init__(self, panel: FindingsPanel, finding: FindingSummary | None) -> None:
+            super().__init__()
+            self.panel = panel
+            self.finding = finding
+
+        @property
+        def control(self) -> FindingsPanel:
+            return self.panel
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="facet", empty_message="computing findings…")
         self._findings: list[FindingSummary] = []
+        self._under: Mapping[str, tuple[int, int]] | None = None
         self.border_title = "Findings"
         self.columns = [
             Column("level", "lvl", min_width=4, width=4, formatter=_fmt_level),
@@ -81,13 +97,42 @@ class FindingsPanel(VirtualTable):
     @findings.setter
     def findings(self, findings: Sequence[FindingSummary]) -> None:
         self._findings = list(findings)
-        rows = [(f.level, f.title, f.events, f.actors) for f in self._findings]
-        self.set_source(ListRowSource(("level", "title", "events", "actors"), rows),
-                        cursor_row=0)
+        self._under = None
         self.empty_message = "no findings"
+        self._show(cursor_row=0)
+
+    @property
+    def under(self) -> Mapping[str, tuple[int, int]] | None:
+        return self._under
+
+    @under.setter
+    def under(self, counts: Mapping[str, tuple[int, int]] | None) -> None:
+        """(events, actors) of each rule under the current filter; None: no filter (all)."""
+        if counts == self._under:
+            return
+        self._under = counts
+        self._show(cursor_row=self.cursor_row)
+
+    def _show(self, cursor_row: int) -> None:
+        under = self._under
+        rows = [(f.level, f.title, *(under.get(f.rule_id, (0, 0)) if under is not None
+                                     else (f.events, f.actors)))
+                for f in self._findings]
+        self.set_source(ListRowSource(("level", "title", "events", "actors"), rows),
+                        cursor_row=cursor_row)
         n = len(self._findings)
         serious = sum(1 for f in self._findings if f.level in ("medium", "high", "critical"))
-        self.border_subtitle = f"{n} rule{'s' if n != 1 else ''} · {serious} medium+"
+        text = f"{n} rule{'s' if n != 1 else ''} · {serious} medium+"
+        if under is not None:
+            hit = sum(1 for f in self._findings if under.get(f.rule_id, (0, 0))[0])
+            text = f"{hit} of {n} under the filter"
+        self.border_subtitle = text
+        self._tell_highlighted()
+
+    def _tell_highlighted(self) -> None:
+        row = self.cursor_row
+        self.post_message(self.Highlighted(
+            self, self._findings[row] if 0 <= row < len(self._findings) else None))
 
     def action_activate(self) -> None:
         if 0 <= self.cursor_row < len(self._findings):
@@ -106,6 +151,8 @@ class FindingsPanel(VirtualTable):
 
     def on_virtual_table_row_highlighted(self, event: VirtualTable.RowHighlighted) -> None:
         event.stop()
+        if event.control is self:
+            self._tell_highlighted()
 
     def on_virtual_table_marks_changed(self, event: VirtualTable.MarksChanged) -> None:
         event.stop()

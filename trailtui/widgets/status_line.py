@@ -37,8 +37,12 @@ class StatusLine(Static):
 
     status: reactive[Status] = reactive(Status, always_update=True)
 
+    DEFAULT_CSS = "StatusLine { width: 1fr; height: 1; }"
+
     def watch_status(self, status: Status) -> None:
-        self.update(render_status(status))
+        # One line of fixed size: a repaint, no layout of the whole screen (it is updated on
+        # every filter change and load progress message).
+        self.update(render_status(status), layout=False)
 
 
 def render_status(s: Status) -> Content:

@@ -671,8 +671,19 @@ class VirtualTable(ScrollView, can_focus=True):
         self._layout = layout
         virtual_size = Size(layout.total_width, self._row_count + 1)
         if self.virtual_size != virtual_size:
-            self.virtual_size = virtual_size
+            self._set_virtual_size(virtual_size)
         return layout
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """New rows: a repaint, and a layout of the whole screen only when a scrollbar comes
+        or goes. (`virtual_size` asks for a full layout on every change, ~20-100 ms for the
+        browser screen: on every filter change, once per facet panel.)"""
+        if not self.is_attached or not self.container_size:
+            self.virtual_size = size
+            return
+        self.set_reactive(ScrollView.virtual_size, size)
+        self._scroll_update(size)  # sets `show_*_scrollbar`, whose change asks for a layout
+        self.refresh()
 
     def _get_row(self, row_index: int) -> Sequence[object] | None:
         """One row from the page cache, fetching its page on a miss (the only data access)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -46,3 +47,23 @@ def findings_of_event(cur: duckdb.DuckDBPyConnection, file_id: int,
     except duckdb.CatalogException:
         return []
     return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+
+def counts_within(cur: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple[int, int]]:
+    """Events and actors per rule among the events of a view table (`view_<n>`, the current
+    filter's events): the findings panel counts under the filter. Only the hits are joined,
+    so it costs a scan of the view's keys, not a new run of the rules. {} when findings have
+    not been computed (yet)."""
+    if not re.fullmatch(r"view_\d+", table):  # interpolated: only our own view tables
+        raise ValueError(f"not a view table: {table!r}")
+    view = table
+    try:
+        rows = cur.execute(f"""
+            SELECT r.rule_id, count(DISTINCT (v._file_id, v._line)), count(DISTINCT v.actor)
+            FROM finding_hits h
+            JOIN finding_rules r ON r.rule_idx = h.rule_idx
+            JOIN {view} v ON v._file_id = h._file_id AND v._line = h._line
+            WHERE r.generate GROUP BY r.rule_id""").fetchall()
+    except duckdb.CatalogException:
+        return {}
+    return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
