@@ -155,12 +155,15 @@ class FakeCloudTrail:
             n = self.requests[region]
             times = self.times[region]
             times.append(now)
-            # More than `tps` requests within 0.9 s is above the limit whatever the jitter.
-            while times and times[0] < now - 0.9:
+            # More than `tps` requests within 0.75 s is above the limit whatever the jitter (a
+            # client paced at 2/s sends 3 requests over 1 s; a loaded test machine can delay
+            # one request's arrival by a few hundred ms and bunch it with the next; a client
+            # that does not pace sends them within milliseconds).
+            while times and times[0] < now - 0.75:
                 times.popleft()
             over = len(times) > self.tps
             if over:
-                self.violations.append(f"{region}: {len(times)} requests in 0.9 s")
+                self.violations.append(f"{region}: {len(times)} requests in 0.75 s")
             stall = self.stall_after is not None and self.pages >= self.stall_after
         if stall:
             self.released.wait(self.lifetime)
