@@ -54,20 +54,8 @@ class FindingsPanel(VirtualTable):
         Binding("space", "noop", show=False),
     ]
 
-    class Picked(Message):
-        """The user picked a finding: filter the table to its events."""
-
-        def __init__(self, panel: FindingsPanel, finding: FindingSummary) -> None:
-            super().__init__()
-            self.panel = panel
-            self.finding = finding
-
-        @property
-        def control(self) -> FindingsPanel:
-            return self.panel
-
-    class Highlighted(Message):
-        """The cursor is on a finding (None: the panel is empty)."""
+    class _FindingMessage(Message):
+        """A message about one finding of this panel (`control` is the panel)."""
 
         def __init__(self, panel: FindingsPanel, finding: FindingSummary | None) -> None:
             super().__init__()
@@ -77,6 +65,17 @@ class FindingsPanel(VirtualTable):
         @property
         def control(self) -> FindingsPanel:
             return self.panel
+
+    class Picked(_FindingMessage):
+        """The user picked a finding: filter the table to its events."""
+
+        finding: FindingSummary
+
+        def __init__(self, panel: FindingsPanel, finding: FindingSummary) -> None:
+            super().__init__(panel, finding)
+
+    class Highlighted(_FindingMessage):
+        """The cursor is on a finding (None: the panel is empty)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="facet", empty_message="computing findings…")
