@@ -13,7 +13,7 @@ import pytest
 from trailtui.app import TrailApp
 from trailtui.cli import demo_path
 from trailtui.data import session as sessions
-from trailtui.data.filters import FieldChip
+from trailtui.data.filters import Chip, FieldChip, FilterState
 from trailtui.data.service import DataService
 from trailtui.pilot import settle
 from trailtui.screens.browser import BrowserScreen
@@ -270,3 +270,33 @@ async def test_facets_on_any_field_typing_v_remove_and_or_from_the_panel() -> No
         await pilot.press("escape", "d")
         await pilot.pause()
         assert "additionalEventData.MFAUsed" not in screen.facet_paths
+
+
+async def test_reopen_asks_only_when_the_session_changed_something(tmp_path: Path) -> None:
+    """A session that kept the default columns and panels is nothing to restore: the dialog
+    used to come up on every reopen and take the first key (enter answered it)."""
+    import shutil
+
+    from trailtui.data.fields import DEFAULT_COLUMNS
+    from trailtui.screens.browser import PANEL_FACETS
+
+    src = tmp_path / "event_history.json"
+    shutil.copy(demo_path(), src)
+    path = sessions.session_path([str(src)])
+    defaults = sessions.Session([str(src)], columns=list(DEFAULT_COLUMNS),
+                                facets=list(PANEL_FACETS))
+    assert sessions.save_session(defaults, path) is None  # as earlier versions saved it
+    app = TrailApp([str(src)], cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, BrowserScreen)
+        await pilot.press("enter")  # the first key opens the event
+        await settle(pilot)
+        assert type(app.screen).__name__ == "DetailScreen"
+    # A session with a filter is offered.
+    state = FilterState().add(Chip.include("eventName", "ConsoleLogin"))
+    assert sessions.save_session(sessions.Session([str(src)], state), path) is None
+    app2 = TrailApp([str(src)], cache=False)
+    async with app2.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert type(app2.screen).__name__ == "ConfirmRestoreScreen"

@@ -1255,6 +1255,9 @@ class BrowserScreen(ExploreActions, InvestigateMixin, Screen[None]):
     def _x_facets(self) -> list[str]:
         return list(self.facet_paths)
 
+    def _x_default_facets(self) -> list[str]:
+        return list(PANEL_FACETS)
+
     def _x_view_table(self) -> str | None:
         view = self.view
         return view.table if view is not None and view.filters == self.filters else None

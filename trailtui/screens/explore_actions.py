@@ -72,6 +72,10 @@ class ExploreActions(_Base):
     def _x_facets(self) -> list[str]:
         return []
 
+    def _x_default_facets(self) -> list[str]:
+        """The facet panels a new screen starts with (a session keeps only a change to them)."""
+        return []
+
     def _x_evidence_changed(self) -> None:
         """Marks or bookmarks changed: repaint marks, update the status line."""
 
@@ -352,10 +356,20 @@ class ExploreActions(_Base):
         return sessions.session_path(self.paths) if self.paths else None
 
     def current_session(self) -> sessions.Session:
-        return sessions.Session(
+        return self._x_without_defaults(sessions.Session(
             paths=list(self.paths), filters=self.filters, columns=self._x_columns(),
             facets=self._x_facets(), evidence=self.evidence, time_zone=self.time_zone.name,
-        )
+        ))
+
+    def _x_without_defaults(self, session: sessions.Session) -> sessions.Session:
+        """The columns and facet panels a new screen has anyway count as nothing to restore:
+        otherwise every reopen asked "restore that session?" and the dialog took the first
+        key, after a session in which nothing was changed."""
+        if session.columns == list(fields.DEFAULT_COLUMNS):
+            session.columns = []
+        if session.facets == self._x_default_facets():
+            session.facets = []
+        return session
 
     def save_session(self) -> None:
         path = self.session_file()
@@ -384,7 +398,10 @@ class ExploreActions(_Base):
         saved, notes = sessions.load_session(path)
         for note in notes:
             self.notify(safe_text(note), severity="warning", markup=False)
-        return None if saved is None or saved.is_empty else saved
+        if saved is None:
+            return None
+        saved = self._x_without_defaults(saved)
+        return None if saved.is_empty else saved
 
     def offer_restore(self, *, ask: bool = True) -> None:
         """After the load: bring back the saved session (`--resume`), or ask first."""
