@@ -4,12 +4,14 @@ plus their SVG snapshots (regenerate with `--snapshot-update` after an intended 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from _fixtures import RECORDS, record
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from trailtui.app import TrailApp
 from trailtui.cli import demo_path
@@ -162,11 +164,30 @@ def test_snapshot_main_screen_with_timeline(snap_compare: SnapCompare) -> None:
 def test_snapshot_actors_screen(snap_compare: SnapCompare) -> None:
     async def run_before(pilot: Pilot[int]) -> None:
         await settle(pilot)
+        # A selects the actor of the event under the cursor: wait until its row is fetched
+        # (the table pages rows in a worker), or A now and then opens with no actor selected.
+        events = pilot.app.screen.query_one("#events", EventTable)
+        await _until(pilot, lambda: events.row_values(events.cursor_row) is not None)
+        events.focus()  # from the table (on a facet panel A takes that panel's value)
+        await settle(pilot)
         await pilot.press("A")
+        await settle(pilot)
+        # The detail pane is a second question, asked once a row is highlighted: wait for it,
+        # or the snapshot catches it empty now and then.
+        await _until(pilot, lambda: bool(str(
+            pilot.app.screen.query_one("#actors-detail", Static).render()).strip()))
         await settle(pilot)
 
     app = TrailApp([str(demo_path())], cache=False)
     assert snap_compare(app, terminal_size=(160, 44), run_before=run_before)
+
+
+async def _until(pilot: Pilot[int], condition: Callable[[], bool], limit: float = 10) -> None:
+    """Pause until `condition()` holds (work finishing in a thread)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.05)
 
 
 async def test_new_and_rare_screen_filters_on_enter() -> None:

@@ -16,14 +16,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
 from trailtui.data import investigate
-from trailtui.data.filters import Chip, FilterState
+from trailtui.data.filters import FilterState
 from trailtui.data.service import DataError, DataService, Job, JobCancelled
 from trailtui.sanitize import safe_text
+from trailtui.screens.investigate_list import InvestigateListScreen, list_cell
 from trailtui.widgets.empty_note import EmptyNote
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -41,16 +41,6 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 )  # fmt: skip
 
 
-def _cell(value: object) -> Text:
-    if value is None:
-        return Text("")
-    if isinstance(value, dt.datetime):
-        return Text(value.strftime("%Y-%m-%d %H:%M"))
-    if isinstance(value, int):
-        return Text(f"{value:,}", justify="right")
-    return Text(safe_text(value), overflow="ellipsis", no_wrap=True)  # a cut shows "…"
-
-
 def day_strip(per_day: list[tuple[dt.datetime, int, int]], width: int) -> Text:
     """One block character per day (the last `width` days), days with errors in red."""
     days = per_day[-width:]
@@ -62,43 +52,36 @@ def day_strip(per_day: list[tuple[dt.datetime, int, int]], width: int) -> Text:
     return out
 
 
-class ActorsScreen(ModalScreen[list[Chip] | None]):
+class ActorsScreen(InvestigateListScreen):
     """The actors under a filter; dismisses with chips for one actor, or None."""
 
+    # `enter` first: the footer then lists the keys in the same order whether or not the
+    # table has the focus yet (its own `enter` would put the key first), so it never jumps.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="trailtui.actors.close", tooltip="close"),
         Binding("enter", "pick", "Filter to actor", id="trailtui.actors.pick", priority=True,
                 tooltip="filter the table to this actor"),
+        Binding("escape,q", "close", "Close", id="trailtui.actors.close", tooltip="close"),
         Binding("s", "sort", "Sort", id="trailtui.actors.sort",
                 tooltip="next sort (events, last/first seen, failed, denied, APIs, IPs, name)"),
     ]
 
     DEFAULT_CSS = """
-    ActorsScreen {
-        align: center middle;
-        & > #actors {
-            width: 1fr; height: 1fr; margin: 1 2 0 2;
-            border: round $primary; border-title-color: $text-primary; background: $surface;
-        }
-        & #actors-table { height: 1fr; }
-        & #actors-detail { height: auto; max-height: 14; padding: 0 1; background: $panel; }
-    }
+    ActorsScreen #actors-detail { height: auto; max-height: 14; padding: 0 1; background: $panel; }
     """
 
     def __init__(self, data: DataService, filters: FilterState | None = None,
                  select: str | None = None, sort: str = "events") -> None:
-        super().__init__()
-        self.data = data
-        self.filters = filters or FilterState()
+        super().__init__(data, filters)
         self.select = select
         self.sort = sort if sort in SORTS else "events"
         self.rows: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="actors") as box:
+        with Vertical(id="actors", classes="list-box") as box:
             box.border_title = "Actors"
             box.border_subtitle = "enter filter to actor · s sort · esc close"
-            table: DataTable[Text] = DataTable(id="actors-table", cursor_type="row",
+            table: DataTable[Text] = DataTable(id="actors-table", classes="list-table",
+                                               cursor_type="row",
                                                zebra_stripes=True)
             yield EmptyNote()
             yield table
@@ -126,14 +109,10 @@ class ActorsScreen(ModalScreen[list[Chip] | None]):
         except JobCancelled:
             return
         except DataError as exc:
-            self.app.call_from_thread(self._failed, exc.line)
+            self.app.call_from_thread(self.list_failed, exc.line, "actors failed")
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, rows, sort, total)
-
-    def _failed(self, error: str) -> None:
-        self.query_one("#actors-table", DataTable).loading = False
-        self.notify(safe_text(error), title="actors failed", severity="error", markup=False)
 
     def _show(self, rows: list[dict[str, Any]], sort: str, total: int) -> None:
         self.sort = sort
@@ -142,7 +121,7 @@ class ActorsScreen(ModalScreen[list[Chip] | None]):
         keep = self.select
         table.clear()
         for row in self.rows:
-            table.add_row(*(_cell(row.get(key)) for key, _t, _w in COLUMNS))
+            table.add_row(*(list_cell(row.get(key)) for key, _t, _w in COLUMNS))
         table.loading = False
         shown = f"top {len(self.rows):,} of {total:,}" if total > len(self.rows) else f"{total:,}"
         box = self.query_one("#actors", Vertical)
@@ -220,5 +199,3 @@ class ActorsScreen(ModalScreen[list[Chip] | None]):
         table.loading = True
         self._reload(self.sort)
 
-    def action_close(self) -> None:
-        self.dismiss(None)

@@ -16,14 +16,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer
 from textual.worker import get_current_worker
 
 from trailtui.data import investigate
-from trailtui.data.filters import Chip, FilterState
+from trailtui.data.filters import FilterState
 from trailtui.data.service import DataError, DataService, Job, JobCancelled
 from trailtui.sanitize import safe_text
+from trailtui.screens.investigate_list import InvestigateListScreen
 from trailtui.widgets.empty_note import EmptyNote
 
 WINDOWS: tuple[tuple[str, dt.timedelta], ...] = (
@@ -41,44 +41,34 @@ def _when(value: dt.datetime | None) -> Text:
     return Text(value.strftime("%Y-%m-%d %H:%M") if value else "")
 
 
-class NewValuesScreen(ModalScreen[list[Chip] | None]):
+class NewValuesScreen(InvestigateListScreen):
     """New values in a window and rare values; dismisses with chips for one, or None."""
 
+    # `enter` first: the footer then lists the keys in the same order whether or not the
+    # table has the focus yet (its own `enter` would put the key first), so it never jumps.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="trailtui.new.close", tooltip="close"),
         Binding("enter", "pick", "Filter to value", id="trailtui.new.pick", priority=True,
                 tooltip="filter the table to this value"),
+        Binding("escape,q", "close", "Close", id="trailtui.new.close", tooltip="close"),
         Binding("w", "window", "Window", id="trailtui.new.window",
                 tooltip="new since: the last day, 7 days, hour"),
         Binding("r", "rare", "Rare ≤ N", id="trailtui.new.rare",
                 tooltip="rare: seen at most 1, 3, 10, 0 times"),
     ]
 
-    DEFAULT_CSS = """
-    NewValuesScreen {
-        align: center middle;
-        & > #new-values {
-            width: 1fr; height: 1fr; margin: 1 2 0 2;
-            border: round $primary; border-title-color: $text-primary; background: $surface;
-        }
-        & #new-table { height: 1fr; }
-    }
-    """
-
     def __init__(self, data: DataService, filters: FilterState | None = None) -> None:
-        super().__init__()
-        self.data = data
-        self.filters = filters or FilterState()  # the events counted: those under the chips
+        super().__init__(data, filters)
         self.window = 0
         self.rare = 0
         self.values: list[investigate.NewValue] = []
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="new-values") as box:
+        with Vertical(id="new-values", classes="list-box") as box:
             box.border_title = "New and rare"
             box.border_subtitle = "enter filter · w window · r rare ≤ N · esc close"
             yield EmptyNote()
-            yield DataTable(id="new-table", cursor_type="row", zebra_stripes=True)
+            yield DataTable(id="new-table", classes="list-table", cursor_type="row",
+                            zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -104,8 +94,7 @@ class NewValuesScreen(ModalScreen[list[Chip] | None]):
         except JobCancelled:
             return
         except DataError as exc:
-            self.app.call_from_thread(self.notify, safe_text(exc.line), severity="error",
-                                      markup=False)
+            self.app.call_from_thread(self.list_failed, exc.line, "new values failed")
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, found, counts)
@@ -148,5 +137,3 @@ class NewValuesScreen(ModalScreen[list[Chip] | None]):
         self.rare = (self.rare + 1) % len(RARE)
         self._reload()
 
-    def action_close(self) -> None:
-        self.dismiss(None)

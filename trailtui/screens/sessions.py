@@ -7,7 +7,6 @@ in a thread worker; every value is shown through `trailtui.sanitize`.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -15,14 +14,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer
 from textual.worker import get_current_worker
 
 from trailtui.data import investigate
 from trailtui.data.filters import Chip, FilterState
 from trailtui.data.service import DataError, DataService, Job, JobCancelled
-from trailtui.sanitize import safe_text
+from trailtui.screens.investigate_list import InvestigateListScreen, list_cell
 from trailtui.widgets.empty_note import EmptyNote
 
 MAX_ROWS = 2000
@@ -33,50 +31,30 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 )  # fmt: skip
 
 
-def _cell(value: object) -> Text:
-    if value is None:
-        return Text("")
-    if isinstance(value, dt.datetime):
-        return Text(value.strftime("%Y-%m-%d %H:%M"))
-    if isinstance(value, int):
-        return Text(f"{value:,}", justify="right")
-    return Text(safe_text(value), overflow="ellipsis", no_wrap=True)  # a cut shows "…"
-
-
-class SessionsScreen(ModalScreen[list[Chip] | None]):
+class SessionsScreen(InvestigateListScreen):
     """Every temporary credential, most recently used first; dismisses with chips or None."""
 
+    # `enter` first: the footer then lists the keys in the same order whether or not the
+    # table has the focus yet (its own `enter` would put the key first), so it never jumps.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="trailtui.sessions.close", tooltip="close"),
         Binding("enter", "pick", "Filter to credential", id="trailtui.sessions.pick",
                 priority=True, tooltip="filter the table to this credential"),
+        Binding("escape,q", "close", "Close", id="trailtui.sessions.close", tooltip="close"),
         Binding("i", "issuer", "Issuing event", id="trailtui.sessions.issuer",
                 tooltip="filter the table to the event that issued it"),
     ]
 
-    DEFAULT_CSS = """
-    SessionsScreen {
-        align: center middle;
-        & > #sessions {
-            width: 1fr; height: 1fr; margin: 1 2 0 2;
-            border: round $primary; border-title-color: $text-primary; background: $surface;
-        }
-        & #sessions-table { height: 1fr; }
-    }
-    """
-
     def __init__(self, data: DataService, filters: FilterState | None = None) -> None:
-        super().__init__()
-        self.data = data
-        self.filters = filters or FilterState()  # the events counted: those under the chips
+        super().__init__(data, filters)
         self.rows: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="sessions") as box:
+        with Vertical(id="sessions", classes="list-box") as box:
             box.border_title = "Sessions"
             box.border_subtitle = "enter filter to credential · i issuing event · esc close"
             yield EmptyNote()
-            yield DataTable(id="sessions-table", cursor_type="row", zebra_stripes=True)
+            yield DataTable(id="sessions-table", classes="list-table", cursor_type="row",
+                            zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -98,8 +76,7 @@ class SessionsScreen(ModalScreen[list[Chip] | None]):
         except JobCancelled:
             return
         except DataError as exc:
-            self.app.call_from_thread(self.notify, safe_text(exc.line), severity="error",
-                                      markup=False)
+            self.app.call_from_thread(self.list_failed, exc.line, "sessions failed")
             return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show, rows, counts)
@@ -109,7 +86,7 @@ class SessionsScreen(ModalScreen[list[Chip] | None]):
         table: DataTable[Text] = self.query_one("#sessions-table", DataTable)
         table.clear()
         for row in self.rows:
-            table.add_row(*(_cell(row.get(key)) for key, _t, _w in COLUMNS))
+            table.add_row(*(list_cell(row.get(key)) for key, _t, _w in COLUMNS))
         table.loading = False
         total, resolved, chained = counts
         shown = f", latest {len(self.rows):,} shown" if total > len(self.rows) else ""
@@ -143,5 +120,3 @@ class SessionsScreen(ModalScreen[list[Chip] | None]):
             return
         self.dismiss([Chip.include("eventID", row["assume_event_id"])])
 
-    def action_close(self) -> None:
-        self.dismiss(None)
