@@ -212,6 +212,21 @@ def worker_trailtui(files: list[str], t0: float, threads: int | None, *, first_s
     return res
 
 
+def _own_peak_rss() -> int:
+    """This process's own peak RSS in bytes (VmHWM), 0 where /proc is missing.
+
+    wait4's ru_maxrss is not enough on Linux: exec carries over the high-water mark of the
+    forked copy of the parent, so a parent that once held a big tree in memory (generating it)
+    made every worker report the parent's peak (2.6 GiB for a 0.9 GiB load)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def worker_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--worker", required=True)
@@ -239,6 +254,7 @@ def worker_main(argv: list[str]) -> int:
         text = str(exc).strip()
         first = text.splitlines()[0] if text else ""
         res = {"ok": False, "error": f"{type(exc).__name__}: {first}"[:300]}
+    res["vmhwm"] = _own_peak_rss()
     print("RESULT " + json.dumps(res), flush=True)
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown; the parent has what it needs
@@ -334,11 +350,12 @@ def spawn(args: argparse.Namespace, method: str, worker: str, files: list[Path],
         if proc.stdout:
             out_chunks.append(proc.stdout.read())
             proc.stdout.close()
-    maxrss = max(_maxrss_bytes(ru), peak_seen)
     res: dict[str, Any] = {}
     for line in b"".join(out_chunks).decode(errors="replace").splitlines():
         if line.startswith("RESULT "):
             res = json.loads(line[7:])
+    # The worker's own VmHWM when it reported one (see _own_peak_rss), else wait4's figure.
+    maxrss = max(int(res.get("vmhwm") or 0) or _maxrss_bytes(ru), peak_seen)
     if status is None:
         if res.get("ok"):
             status = "ok"
